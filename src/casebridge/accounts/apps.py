@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "casebridge.accounts"
+    verbose_name = "Organizations and users"

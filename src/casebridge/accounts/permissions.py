@@ -1,0 +1,62 @@
+"""Who may do what: one rule per action, tested against the acting membership's roles.
+
+Object checks (same organization, care-team links) live in the selectors that
+fetch the object; these rules answer "may this role do this kind of thing".
+"""
+
+from __future__ import annotations
+
+import rules
+
+from casebridge.accounts import roles as r
+from casebridge.kernel.actor import Actor
+from casebridge.kernel.errors import PermissionDenied
+
+
+def _has(*role_names: str) -> rules.Predicate:
+    wanted = frozenset(role_names)
+
+    @rules.predicate(name="has_role:" + ",".join(sorted(wanted)))
+    def check(actor: Actor) -> bool:
+        return bool(actor.roles & wanted)
+
+    return check
+
+
+clinical = _has(*r.CLINICAL_ROLES)
+case_managing = _has(r.CASE_MANAGER, r.SUPERVISOR)
+registering = _has(r.CASE_MANAGER, r.SUPERVISOR, r.INTAKE_COORDINATOR, r.UR_NURSE)
+assessing = _has(r.CASE_MANAGER, r.SUPERVISOR, r.UR_NURSE, r.HH_CLINICIAN)
+
+permissions = rules.RuleSet()
+permissions.add_rule("patient.view", clinical)
+permissions.add_rule("patient.create", registering)
+permissions.add_rule("patient.change", registering)
+permissions.add_rule("case.view", clinical)
+permissions.add_rule("case.create", registering)
+permissions.add_rule("case.change", _has(r.CASE_MANAGER, r.SUPERVISOR, r.UR_NURSE))
+permissions.add_rule("case.assign", _has(r.SUPERVISOR, r.INTAKE_COORDINATOR))
+permissions.add_rule("careteam.change", case_managing)
+permissions.add_rule("careplan.change", case_managing)
+permissions.add_rule("assessment.change", assessing)
+permissions.add_rule("task.change", clinical)
+permissions.add_rule("task.reassign", _has(r.SUPERVISOR))
+permissions.add_rule("communication.create", clinical)
+permissions.add_rule("document.upload", clinical)
+permissions.add_rule("caseload.view", _has(r.SUPERVISOR))
+permissions.add_rule("audit.view", _has(r.AUDITOR))
+permissions.add_rule("organization.manage", _has(r.ORG_ADMIN))
+permissions.add_rule("user.manage", _has(r.ORG_ADMIN))
+
+PERMISSION_NAMES = sorted(permissions.keys())
+
+
+def can(actor: Actor, permission: str) -> bool:
+    if permission not in permissions:
+        raise KeyError(f"unknown permission {permission!r}")
+    return bool(permissions.test_rule(permission, actor))
+
+
+def require(actor: Actor, permission: str) -> None:
+    if not can(actor, permission):
+        raise PermissionDenied(f"Your role in {actor.organization.name} does not allow {permission}.")

@@ -1,0 +1,131 @@
+"""The NinjaAPI with bearer-token auth and RFC 9457 errors, built once for every router."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from casebridge.accounts.middleware import client_ip
+from casebridge.accounts.models import ApiToken
+from casebridge.accounts.selectors import actor_for
+from casebridge.accounts.services import token_digest
+from casebridge.api.problems import (
+    PROBLEM_CONTENT_TYPE,
+    PROBLEM_SCHEMA,
+    field_errors_to_list,
+    problem_response,
+    pydantic_errors_to_list,
+)
+from casebridge.kernel import clock
+from casebridge.kernel.actor import Actor
+from casebridge.kernel.errors import DomainError
+
+DOCUMENTED_ERRORS = {
+    "400": "Malformed request",
+    "401": "Missing, invalid or revoked token",
+    "403": "Your role does not allow this",
+    "404": "Not found (or not visible to your organization)",
+    "409": "Edit conflict or illegal status change",
+    "413": "Request body too large",
+    "422": "Invalid input: each error names its field",
+}
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
+        row = (
+            ApiToken.objects.select_related("user")
+            .filter(digest=token_digest(token), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if row is None:
+            return None
+        actor = actor_for(row.user, organization_id=row.organization_id, client_ip=client_ip(request))
+        if actor is None:
+            return None
+        # Touch at most once a minute: a write per request would serialize reads on SQLite.
+        now = clock.now()
+        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        request.token_id = row.pk  # type: ignore[attr-defined]
+        return actor
+
+
+class CaseBridgeAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        problem = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for path_item in schema["paths"].values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                for code, description in DOCUMENTED_ERRORS.items():
+                    if code == "401" and not operation.get("security"):
+                        continue
+                    responses.setdefault(code, {"description": description, "content": problem})
+        return schema
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    actor = request.auth  # type: ignore[attr-defined]
+    assert isinstance(actor, Actor)
+    return actor
+
+
+def build_api() -> CaseBridgeAPI:
+    api = CaseBridgeAPI(
+        title="CaseBridge API",
+        version="1",
+        description="Case management records. Authenticate with `POST /api/v1/auth/token`, then send "
+        "`Authorization: Bearer <token>`. Errors are RFC 9457 problem details.",
+        auth=BearerToken(),
+        urls_namespace="api",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+    )
+
+    @api.exception_handler(DomainError)
+    def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        return problem_response(
+            status=exc.status, title=exc.title, detail=exc.detail, errors=field_errors_to_list(exc.field_errors)
+        )
+
+    @api.exception_handler(ValidationError)
+    def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        errors = pydantic_errors_to_list(exc.errors)
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "Invalid request"
+        # A body that is not JSON at all is malformed (400); JSON with bad values is invalid (422).
+        status = 400 if any(e.get("type") in ("json_invalid", "model_attributes_type") for e in exc.errors) else 422
+        return problem_response(status=status, title="Invalid input", detail=detail, errors=errors)
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        response = problem_response(
+            status=401, title="Unauthorized", detail="Send a valid bearer token: POST /api/v1/auth/token issues one."
+        )
+        response["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return problem_response(status=exc.status_code, title="Request refused", detail=str(exc))
+
+    @api.exception_handler(Http404)
+    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return problem_response(status=404, title="Not found", detail=str(exc) or "Not found.")
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return problem_response(
+            status=413, title="Request too large", detail="The request body exceeds the size limit."
+        )
+
+    from casebridge.api.routes import register
+
+    register(api)
+    return api

@@ -1,0 +1,180 @@
+"""The ``casebridge`` command: serve, migrate, demo, createuser, worker, and Django's own commands."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casebridge.config.settings")
+    import django
+
+    django.setup()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+    from gunicorn.app.base import BaseApplication
+
+    from casebridge.config.wsgi import application
+
+    if settings.PRODUCTION:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    if args.migrate:
+        call_command("migrate", interactive=False, verbosity=0)
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", args.workers)
+            self.cfg.set("threads", args.threads)
+            self.cfg.set("timeout", 60)
+            self.cfg.set("accesslog", "-" if args.access_log else None)
+            self.cfg.set("limit_request_line", 8190)
+
+        def load(self):  # type: ignore[no-untyped-def]
+            return application
+
+    print(f"CaseBridge is running at http://{args.host}:{args.port}/  (Ctrl+C to stop)", flush=True)
+    Server().run()
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=args.verbosity)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import call_command
+
+    from casebridge.demo.builder import build_demo, print_logins
+
+    call_command("migrate", interactive=False, verbosity=0)
+    summary = build_demo(patients=args.patients, seed=args.seed, progress=not args.quiet)
+    print_logins(summary)
+    return 0
+
+
+def cmd_createuser(args: argparse.Namespace) -> int:
+    _setup_django()
+    from casebridge.accounts.models import Organization
+    from casebridge.accounts.services import user_create
+    from casebridge.kernel.errors import DomainError
+
+    org = Organization.objects.filter(name=args.organization).first()
+    if org is None:
+        print(f"error: no organization named {args.organization!r}", file=sys.stderr)
+        return 2
+    password = args.password or os.environ.get("CASEBRIDGE_PASSWORD") or getpass.getpass("Password: ")
+    try:
+        user = user_create(
+            actor=None,
+            organization=org,
+            username=args.username,
+            password=password,
+            role=args.role,
+            discipline=args.discipline,
+            first_name=args.first_name,
+            last_name=args.last_name,
+            email=args.email,
+        )
+    except DomainError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    if args.superuser:
+        user.is_superuser = True
+        user.is_staff = True
+        user.save(update_fields=["is_superuser", "is_staff"])
+    print(f"Created {user.username} as {args.role} in {org.name}.")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import call_command
+
+    options = {"interval": args.interval}
+    if args.batch:
+        options["batch"] = True
+    call_command("db_worker", **options)
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["casebridge manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="casebridge", description="CaseBridge case management platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web server (gunicorn)", description="Run CaseBridge with gunicorn.")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
+    serve.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "4")))
+    serve.add_argument("--migrate", action="store_true", help="apply database migrations first")
+    serve.add_argument("--access-log", action="store_true", help="print one line per request")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="create or upgrade the database schema", description="Apply migrations.")
+    migrate.add_argument("--verbosity", type=int, default=1)
+    migrate.set_defaults(func=cmd_migrate)
+
+    demo = sub.add_parser(
+        "demo",
+        help="load deterministic demo data",
+        description="Build demo organizations, users (one per role) and patients. Run on an empty database.",
+    )
+    demo.add_argument(
+        "--patients", type=int, default=200, help="number of patients (default 200; 100000 for benchmarks)"
+    )
+    demo.add_argument("--seed", type=int, default=20261127)
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo.set_defaults(func=cmd_demo)
+
+    createuser = sub.add_parser("createuser", help="create a user in an organization", description="Create a user.")
+    createuser.add_argument("--username", required=True)
+    createuser.add_argument("--organization", required=True, help="organization name")
+    createuser.add_argument("--role", required=True)
+    createuser.add_argument("--discipline", default="")
+    createuser.add_argument("--first-name", default="")
+    createuser.add_argument("--last-name", default="")
+    createuser.add_argument("--email", default="")
+    createuser.add_argument("--password", help="default: $CASEBRIDGE_PASSWORD or a prompt")
+    createuser.add_argument("--superuser", action="store_true", help="platform administrator")
+    createuser.set_defaults(func=cmd_createuser)
+
+    worker = sub.add_parser("worker", help="run background tasks and timers", description="Run the task worker.")
+    worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
+    worker.add_argument("--batch", action="store_true", help="exit when the queue is empty")
+    worker.set_defaults(func=cmd_worker)
+
+    manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

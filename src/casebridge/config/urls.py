@@ -1,0 +1,10 @@
+from django.urls import include, path
+
+from casebridge.api.router import api
+from casebridge.web.health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("", include("casebridge.web.urls")),
+]

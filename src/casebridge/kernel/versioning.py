@@ -1,0 +1,26 @@
+"""Optimistic concurrency: a save names the version it started from; a stale one is refused."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from django.db import models
+
+from casebridge.kernel.errors import NotFound, StaleVersion
+
+M = TypeVar("M", bound=models.Model)
+
+
+def lock_at_version(queryset: models.QuerySet[M], pk: int, expected_version: int | None, what: str) -> M:
+    """Lock the row (inside the caller's transaction) and check nobody saved it since ``expected_version``.
+
+    The row lock makes concurrent savers queue; the second one then sees the
+    first one's version and gets a conflict instead of overwriting it.
+    """
+    obj = queryset.select_for_update().filter(pk=pk).first()
+    if obj is None:
+        raise NotFound(f"No {what} {pk}.")
+    if expected_version is not None and obj.version != expected_version:  # type: ignore[attr-defined]
+        raise StaleVersion(what)
+    obj.version += 1  # type: ignore[attr-defined]
+    return obj
