@@ -30,7 +30,7 @@ class TokenRequest(Schema):
 class TokenOut(Schema):
     id: int
     token: str
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
     organization_id: int
 
 
