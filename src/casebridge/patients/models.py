@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
 
@@ -33,12 +34,20 @@ class Patient(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
-    history = HistoricalRecords()
+    # Lower-cased copies kept by the database itself, so name search is an index range scan
+    # on SQLite and PostgreSQL alike (case-insensitive LIKE cannot use a plain index on either).
+    family_key = models.GeneratedField(
+        expression=Lower("family_name"), output_field=models.CharField(max_length=100), db_persist=True
+    )
+    given_key = models.GeneratedField(
+        expression=Lower("given_name"), output_field=models.CharField(max_length=100), db_persist=True
+    )
+    history = HistoricalRecords(excluded_fields=["family_key", "given_key"])
 
     class Meta:
         indexes = [
-            models.Index(fields=["organization", "family_name", "given_name"]),
-            models.Index(fields=["organization", "birth_date"]),
+            models.Index(fields=["organization", "family_key", "given_key"], name="patient_org_name_idx"),
+            models.Index(fields=["organization", "birth_date"], name="patient_org_birth_idx"),
         ]
 
     def __str__(self) -> str:

@@ -12,7 +12,7 @@ from casebridge.cases.models import Case
 from casebridge.cases.selectors import linked_case_ids
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound
-from casebridge.patients.models import Patient
+from casebridge.patients.models import Patient, PatientIdentifier
 
 SEARCH_LIMIT = 50
 
@@ -43,6 +43,26 @@ def patient_owned_get(*, actor: Actor, patient_id: int) -> Patient:
     return patient
 
 
+def _prefix_range(field: str, prefix: str) -> Q:
+    """``field`` starts with ``prefix`` (lower-case), as a range both databases answer from an index."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
+
+
+def _name_filter(name: str) -> Q:
+    name = name.lower()
+    if "," in name:
+        family, _, given = (p.strip() for p in name.partition(","))
+        q = _prefix_range("family_key", family) if family else Q()
+        return q & _prefix_range("given_key", given) if given else q
+    if " " in name:
+        first, _, last = name.partition(" ")
+        return (_prefix_range("given_key", first) & _prefix_range("family_key", last)) | (
+            _prefix_range("family_key", first) & _prefix_range("given_key", last)
+        )
+    return _prefix_range("family_key", name)
+
+
 def patient_search(
     *,
     actor: Actor,
@@ -52,30 +72,32 @@ def patient_search(
     limit: int = SEARCH_LIMIT,
     offset: int = 0,
 ) -> list[Patient]:
-    """Find patients by name ("family", "family, given" or "given family"), birth date or identifier.
+    """Find patients by last name, "Last, First" or "First Last" (prefixes), birth date or identifier.
 
+    Own-organization patients and care-team-linked ones are fetched by two indexed queries and
+    merged, because one query with an OR across both sets cannot use the name index.
     Every patient listed gets a ``patient.search`` audit event: a result list discloses who is a patient here.
     """
     require(actor, "patient.view")
-    qs = patients_visible(actor)
-    name = " ".join(name.split())
-    if name:
-        if "," in name:
-            family, _, given = (p.strip() for p in name.partition(","))
-            qs = qs.filter(family_name__istartswith=family, given_name__istartswith=given)
-        elif " " in name:
-            first, _, last = name.partition(" ")
-            qs = qs.filter(
-                Q(given_name__istartswith=first, family_name__istartswith=last)
-                | Q(family_name__istartswith=first, given_name__istartswith=last)
-            )
-        else:
-            qs = qs.filter(Q(family_name__istartswith=name) | Q(given_name__istartswith=name))
+    name = " ".join(name.replace(",", ", ").split()).replace(" ,", ",")
+    criteria = Q()
+    if name.strip(", "):
+        criteria &= _name_filter(name.strip(", "))
     if birth_date:
-        qs = qs.filter(birth_date=birth_date)
+        criteria &= Q(birth_date=birth_date)
     if identifier:
-        qs = qs.filter(identifiers__value=identifier.strip())
-    patients = list(qs.order_by("family_name", "given_name", "pk")[offset : offset + limit])
+        criteria &= Q(pk__in=PatientIdentifier.objects.filter(value=identifier.strip()).values("patient_id"))
+    order = ("family_key", "given_key", "pk")
+    window = offset + limit
+    owned = list(patients_owned(actor).filter(criteria).order_by(*order)[:window])
+    linked_ids = Case.objects.filter(pk__in=linked_case_ids(actor)).values("patient_id")
+    linked = list(
+        Patient.objects.filter(criteria, pk__in=linked_ids)
+        .exclude(organization_id=actor.organization_id)
+        .order_by(*order)[:window]
+    )
+    merged = sorted(owned + linked, key=lambda p: (p.family_key, p.given_key, p.pk))
+    patients = merged[offset:window]
     if patients:
         audit_record_many(
             actor=actor,
