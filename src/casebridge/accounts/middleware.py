@@ -27,6 +27,6 @@ class ActorMiddleware:
             request.actor = actor_for(  # type: ignore[attr-defined]
                 request.user, organization_id=org_id, client_ip=client_ip(request)
             )
-            if request.actor is None and org_id is not None:
+            if request.actor is None and org_id is not None:  # type: ignore[attr-defined]
                 request.actor = actor_for(request.user, client_ip=client_ip(request))  # type: ignore[attr-defined]
         return self.get_response(request)

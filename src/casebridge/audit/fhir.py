@@ -63,7 +63,7 @@ def to_fhir(event: AuditEvent) -> dict[str, Any]:
             "observer": {"display": "CaseBridge"},
         },
     }
-    entities = []
+    entities: list[dict[str, Any]] = []
     if event.patient_id:
         entities.append(
             {

@@ -11,7 +11,7 @@ from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound
 
 
-def linked_case_ids(actor: Actor) -> QuerySet[CareTeamMember]:
+def linked_case_ids(actor: Actor) -> QuerySet[CareTeamMember, dict[str, int]]:
     """Cases of other organizations that the actor's organization is on the care team of."""
     return CareTeamMember.objects.filter(organization_id=actor.organization_id, active=True).values("case_id")
 

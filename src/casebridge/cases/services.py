@@ -158,9 +158,10 @@ def case_assign(*, actor: Actor, case_id: int, user_id: int) -> Case:
         case.assigned_to = user
         case.save()
         now = clock.now()
-        CareTeamMember.objects.filter(case=case, user_id=previous, role="Case manager", active=True).update(
-            active=False, ended_at=now
-        )
+        if previous is not None:
+            CareTeamMember.objects.filter(case=case, user_id=previous, role="Case manager", active=True).update(
+                active=False, ended_at=now
+            )
         CareTeamMember.objects.create(
             case=case, organization=actor.organization, user=user, role="Case manager", added_at=now
         )

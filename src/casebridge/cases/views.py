@@ -127,7 +127,7 @@ def careteam_add_view(request: HttpRequest, case_id: int) -> HttpResponse:
             except DomainError as exc:
                 messages.error(request, exc.detail)
         else:
-            messages.error(request, "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items()))
+            messages.error(request, "; ".join(f"{f}: {' '.join(str(m) for m in e)}" for f, e in form.errors.items()))
     return redirect("case_detail", case_id=case_id)
 
 

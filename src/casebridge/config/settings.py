@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -89,13 +90,14 @@ TEMPLATES = [
 ]
 
 
-def _database_config() -> dict:
+def _database_config() -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL")
     if url:
-        config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))
+        parsed = dj_database_url.parse(url, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))
     else:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
-        config = dj_database_url.parse(f"sqlite:///{DATA_DIR / 'casebridge.sqlite3'}")
+        parsed = dj_database_url.parse(f"sqlite:///{DATA_DIR / 'casebridge.sqlite3'}")
+    config: dict[str, Any] = dict(parsed)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run while one writer commits; IMMEDIATE transactions
         # take the write lock up front so concurrent writers wait instead of
