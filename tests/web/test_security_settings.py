@@ -41,7 +41,10 @@ def test_production_starts_with_a_long_random_secret_and_secure_cookies(tmp_path
         "SECRET_KEY": "x" * 20 + "y7Qp0r9s8t7u6v5w4",
         "CASEBRIDGE_DATA_DIR": str(tmp_path),
     }
-    probe = "import casebridge.config.settings as s; print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0, s.DEBUG)"
+    probe = (
+        "import casebridge.config.settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0, s.DEBUG)"
+    )
     clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL"}}
     result = subprocess.run(
         [sys.executable, "-c", probe],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
 from casebridge.accounts.permissions import require
@@ -11,7 +13,7 @@ from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound
 
 
-def linked_case_ids(actor: Actor) -> QuerySet[CareTeamMember, dict[str, int]]:
+def linked_case_ids(actor: Actor) -> QuerySet[CareTeamMember, Any]:
     """Cases of other organizations that the actor's organization is on the care team of."""
     return CareTeamMember.objects.filter(organization_id=actor.organization_id, active=True).values("case_id")
 
