@@ -116,3 +116,43 @@ def test_login_is_throttled_after_repeated_failures(cm, client, settings):
         client.post("/login/", {"username": cm.user.username, "password": "wrong"})
     response = client.post("/login/", {"username": cm.user.username, "password": "correct-horse-battery-9"})
     assert "Too many failed sign-ins" in response.content.decode()
+
+
+def test_admin_grants_a_role_and_records_a_credential(make_actor, hospital, cm, web_as):
+    web = web_as(make_actor(hospital, roles.ORG_ADMIN))
+    url = f"/admin/users/{cm.user_id}"
+    assert web.post(url, {"role-role": "supervisor", "role-discipline": ""}).status_code == 302
+    assert cm.user.memberships.filter(role="supervisor", active=True).exists()
+    bad = web.post(
+        url, {"cred-kind": "license", "cred-number": "RN123", "cred-state": "", "cred-expires_on": "2030-01-01"}
+    )
+    assert "issuing state" in bad.content.decode()
+    assert not cm.user.credentials.exists()
+    ok = web.post(
+        url, {"cred-kind": "license", "cred-number": "RN123", "cred-state": "ma", "cred-expires_on": "2030-01-01"}
+    )
+    assert ok.status_code == 302
+    assert cm.user.credentials.get().state == "MA"
+
+
+def test_admin_of_another_organization_cannot_open_a_user(make_actor, insurer, cm, web_as):
+    web = web_as(make_actor(insurer, roles.ORG_ADMIN))
+    assert web.get(f"/admin/users/{cm.user_id}").status_code == 404
+
+
+def test_only_platform_administrators_register_organizations(make_actor, hospital, web_as):
+    admin = make_actor(hospital, roles.ORG_ADMIN)
+    web = web_as(admin)
+    assert web.get("/admin/organizations").status_code == 403
+    admin.user.is_superuser = True
+    admin.user.save()
+    response = web.post(
+        "/admin/organizations",
+        {"name": "Valley SNF", "org_type": "snf", "npi": "1234567890", "zip_codes_text": "02134"},
+    )
+    assert "check digit" in response.content.decode()
+    response = web.post(
+        "/admin/organizations",
+        {"name": "Valley SNF", "org_type": "snf", "npi": "1234567893", "zip_codes_text": "02134, 02135"},
+    )
+    assert response.status_code == 302

@@ -12,11 +12,12 @@ from django.views.decorators.http import require_POST
 
 from casebridge.accounts import services
 from casebridge.accounts.middleware import ACTIVE_ORG_SESSION_KEY, client_ip
-from casebridge.accounts.models import Organization
+from casebridge.accounts.models import CredentialKind, Organization
 from casebridge.accounts.permissions import require
 from casebridge.accounts.roles import ALL_DISCIPLINES, ROLE_CHOICES
-from casebridge.accounts.selectors import actor_for, organization_users
-from casebridge.kernel.errors import DomainError
+from casebridge.accounts.selectors import actor_for, organization_user_get, organization_users
+from casebridge.kernel import clock
+from casebridge.kernel.errors import DomainError, PermissionDenied
 from casebridge.web.errors import actor_required, apply_errors
 
 
@@ -127,3 +128,89 @@ def admin_users(request: HttpRequest) -> HttpResponse:
         (u, [m for m in u.memberships.all() if m.organization_id == actor.organization_id and m.active]) for u in users
     ]
     return render(request, "accounts/users.html", {"form": form, "rows": rows})
+
+
+class RoleGrantForm(forms.Form):
+    role = forms.ChoiceField(choices=ROLE_CHOICES)
+    discipline = forms.ChoiceField(choices=[("", "—")] + sorted(ALL_DISCIPLINES.items()), required=False)
+
+
+class CredentialForm(forms.Form):
+    kind = forms.ChoiceField(choices=CredentialKind.choices)
+    number = forms.CharField(max_length=64)
+    state = forms.CharField(max_length=2, required=False, help_text="Issuing state, for licenses")
+    expires_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+
+@actor_required
+def admin_user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    require(actor, "user.manage")
+    user = organization_user_get(actor=actor, user_id=user_id)
+    role_form = RoleGrantForm(prefix="role")
+    credential_form = CredentialForm(prefix="cred")
+    if request.method == "POST":
+        try:
+            if "revoke" in request.POST:
+                services.membership_revoke(actor=actor, membership_id=int(request.POST["revoke"]))
+                messages.success(request, "Role removed.")
+                return redirect("admin_user_detail", user_id=user.pk)
+            if "role-role" in request.POST:
+                role_form = RoleGrantForm(request.POST, prefix="role")
+                if role_form.is_valid():
+                    services.membership_grant(
+                        actor=actor, user=user, organization=actor.organization, **role_form.cleaned_data
+                    )
+                    messages.success(request, "Role granted.")
+                    return redirect("admin_user_detail", user_id=user.pk)
+            else:
+                credential_form = CredentialForm(request.POST, prefix="cred")
+                if credential_form.is_valid():
+                    services.credential_add(actor=actor, user=user, **credential_form.cleaned_data)
+                    messages.success(request, "Credential added.")
+                    return redirect("admin_user_detail", user_id=user.pk)
+        except (DomainError, ValueError) as exc:
+            target = role_form if "role-role" in request.POST else credential_form
+            if isinstance(exc, DomainError):
+                apply_errors(target, exc)
+            else:
+                messages.error(request, "Unknown role.")
+    return render(
+        request,
+        "accounts/user_detail.html",
+        {
+            "person": user,
+            "memberships": user.memberships.filter(organization=actor.organization, active=True),
+            "credentials": user.credentials.all(),
+            "role_form": role_form,
+            "credential_form": credential_form,
+            "today": clock.today(),
+        },
+    )
+
+
+class OrganizationCreateForm(OrganizationForm):
+    class Meta(OrganizationForm.Meta):
+        fields = ["name", "org_type", *OrganizationForm.Meta.fields[1:]]
+
+
+@actor_required
+def platform_organizations(request: HttpRequest) -> HttpResponse:
+    """Platform administrators (superusers) register organizations."""
+    actor = request.actor  # type: ignore[attr-defined]
+    if not actor.user.is_superuser:
+        raise PermissionDenied("Only platform administrators manage organizations.")
+    form = OrganizationCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: form.cleaned_data[k] for k in OrganizationCreateForm.Meta.fields}
+        data["zip_codes_served"] = form.cleaned_data["zip_codes_text"].replace(",", " ").split()
+        try:
+            org = services.organization_create(actor=actor, **data)
+        except DomainError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"{org.name} registered.")
+            return redirect("platform_organizations")
+    return render(
+        request, "accounts/organizations.html", {"form": form, "organizations": Organization.objects.order_by("name")}
+    )

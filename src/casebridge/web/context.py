@@ -24,6 +24,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("admin_users", "Users"))
     if can(actor, "organization.manage"):
         items.append(("admin_organization", "Organization"))
+    if actor.user.is_superuser:
+        items.append(("platform_organizations", "All organizations"))
     return {
         "actor": actor,
         "nav_items": items,
