@@ -151,7 +151,8 @@ def test_a_plan_file_loads_into_plans_and_members() -> None:
 def errors_for(document: dict[str, Any]) -> list[str]:
     with pytest.raises(SchemaError) as excinfo:
         load_plans(document)
-    return excinfo.value.errors
+    errors: list[str] = excinfo.value.errors
+    return errors
 
 
 def test_a_bad_coinsurance_is_reported_with_the_path_of_the_value() -> None:
