@@ -189,7 +189,7 @@ def _check_upload(upload: File) -> tuple[str, str, int]:
         matches = found is None and filetypes.is_utf8_text(upload.chunks())
         upload.seek(0)
     elif declared == filetypes.DOCX:
-        matches = found == "application/zip" and filetypes.is_docx(upload)  # type: ignore[arg-type]
+        matches = found == "application/zip" and filetypes.is_docx(upload)
     else:
         matches = found == declared
     if not matches:
