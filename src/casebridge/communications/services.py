@@ -242,6 +242,8 @@ def document_upload(
                     raise ValidationFailed.on("patient_id", "is not the case's patient")
                 patient = case.patient
             else:
+                if patient_id is None:
+                    raise ValidationFailed.on("patient_id", "attach the document to a case or a patient")
                 found = patients_owned(actor).filter(pk=patient_id).first()
                 if found is None:
                     raise NotFound(f"No patient {patient_id}.")
