@@ -170,7 +170,12 @@ def test_outsider_cannot_change_a_task(outsider, task, api_as, method, suffix, b
 
 def test_outside_supervisor_cannot_reassign_our_task(outside_supervisor, task, api_as):
     before = state(task)
-    r = send(api_as(outside_supervisor), "post", f"/api/v1/tasks/{task.pk}/reassign", {"owner_id": outside_supervisor.user_id})
+    r = send(
+        api_as(outside_supervisor),
+        "post",
+        f"/api/v1/tasks/{task.pk}/reassign",
+        {"owner_id": outside_supervisor.user_id},
+    )
     assert r.status_code == 404
     assert state(task) == before
 
@@ -187,7 +192,12 @@ def test_outside_supervisor_creates_queues_only_in_their_own_organization(outsid
 
 
 def test_outside_supervisor_cannot_add_members_to_our_queue(outside_supervisor, queue, api_as):
-    r = send(api_as(outside_supervisor), "post", f"/api/v1/queues/{queue.pk}/members", {"user_id": outside_supervisor.user_id})
+    r = send(
+        api_as(outside_supervisor),
+        "post",
+        f"/api/v1/queues/{queue.pk}/members",
+        {"user_id": outside_supervisor.user_id},
+    )
     assert r.status_code == 404
     assert queue.members.count() == 0
 
@@ -238,7 +248,11 @@ def test_read_rejects_bad_ids(cm, api_as, task_id):
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"title": "x"}, "version"), ({"version": 1, "title": ""}, "title"), ({"version": 1, "priority": "meh"}, "priority")],
+    [
+        ({"title": "x"}, "version"),
+        ({"version": 1, "title": ""}, "title"),
+        ({"version": 1, "priority": "meh"}, "priority"),
+    ],
 )
 def test_update_rejects_bad_input(cm, task, api_as, body, field):
     before = state(task)
@@ -250,7 +264,11 @@ def test_update_rejects_bad_input(cm, task, api_as, body, field):
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"status": "done"}, "status"), ({"status": "cancelled"}, "reason"), ({"status": "in-progress", "version": 0}, "version")],
+    [
+        ({"status": "done"}, "status"),
+        ({"status": "cancelled"}, "reason"),
+        ({"status": "in-progress", "version": 0}, "version"),
+    ],
 )
 def test_transition_rejects_bad_input(cm, task, api_as, body, field):
     before = state(task)

@@ -116,7 +116,12 @@ def test_mark_done_walks_every_legal_step_from_requested(cm, case):
     assert task.status == "completed"
     assert task.completed_at == NOW
     steps = list(task.status_changes.values_list("from_status", "to_status"))
-    assert steps == [("", "requested"), ("requested", "accepted"), ("accepted", "in-progress"), ("in-progress", "completed")]
+    assert steps == [
+        ("", "requested"),
+        ("requested", "accepted"),
+        ("accepted", "in-progress"),
+        ("in-progress", "completed"),
+    ]
     event = AuditEvent.objects.get(action="task.complete")
     assert event.detail["steps"] == ["accepted", "in-progress", "completed"]
 
