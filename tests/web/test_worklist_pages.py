@@ -12,6 +12,7 @@ from casebridge.accounts import roles
 from casebridge.audit.models import AuditEvent
 from casebridge.cases.models import Case
 from casebridge.cases.services import case_open
+from casebridge.kernel import clock
 from casebridge.tasks import services
 from casebridge.tasks.models import Task
 
@@ -35,11 +36,13 @@ def make_tasks(cm, case, n):
 
 
 def test_worklist_lists_overdue_first_with_badges_and_logs_one_audit_event(cm, case, patient, web_as):
-    now = timezone.now()
+    # Pinned to local noon: "due today" must not depend on when the suite runs.
+    now = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(12, 0)))
     services.task_create(actor=cm, title="Due next week", case_id=case.pk, due_at=now + dt.timedelta(days=7))
     services.task_create(actor=cm, title="Missed call", case_id=case.pk, due_at=now - dt.timedelta(hours=3))
     services.task_create(actor=cm, title="Soon", case_id=case.pk, due_at=now + dt.timedelta(minutes=1))
-    r = web_as(cm).get("/")
+    with clock.frozen_at(now):
+        r = web_as(cm).get("/")
     assert r.status_code == 200
     html = r.content.decode()
     assert html.index("Missed call") < html.index("Soon") < html.index("Due next week")

@@ -48,7 +48,7 @@ def escalate_overdue(*, now: dt.datetime | None = None) -> list[int]:
                     patient_id=patient_id,
                     object_type="tasks.task",
                     object_id=str(pk),
-                    detail={"due_at": due_at.isoformat(), "priority": priority, "reason": "overdue"},
+                    detail={"due_at": due_at.isoformat() if due_at else "", "priority": priority, "reason": "overdue"},
                 )
                 for pk, org_id, patient_id, due_at, priority in batch
             )

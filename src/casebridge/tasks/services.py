@@ -244,7 +244,7 @@ def task_claim(*, actor: Actor, task_id: int) -> Task:
     require(actor, "task.change")
     with transaction.atomic():
         task = _locked(actor, task_id, None)
-        if task.queue_id is None or not task.queue.members.filter(pk=actor.user_id).exists():
+        if task.queue is None or not task.queue.members.filter(pk=actor.user_id).exists():
             raise ValidationFailed.on("queue", "only members of the task's queue can take it")
         if TaskStatus(task.status) in FINAL:
             raise ValidationFailed.on("status", f"a {task.status} task cannot be taken")

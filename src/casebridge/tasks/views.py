@@ -193,6 +193,7 @@ def caseload_view(request: HttpRequest) -> HttpResponse:
             raise NotFound(f"No case manager {raw} here.")
     staff = selectors.caseload_staff(actor=actor)
     queues = list(selectors.queue_list(actor=actor))
+    member_cases = list(selectors.member_cases(actor=actor, user_id=selected.user.pk)) if selected else []
     context = {
         "rows": rows,
         "scale": scale,
@@ -207,7 +208,7 @@ def caseload_view(request: HttpRequest) -> HttpResponse:
         ],
         "unassigned": selectors.unassigned_case_count(actor=actor),
         "selected": selected,
-        "member_cases": selectors.member_cases(actor=actor, user_id=selected.user.pk) if selected else [],
+        "member_cases": member_cases,
         "member_tasks": selectors.member_tasks(actor=actor, user_id=selected.user.pk) if selected else [],
         "escalated": selectors.escalated_tasks(actor=actor),
         "now": clock.now(),
@@ -222,7 +223,7 @@ def caseload_view(request: HttpRequest) -> HttpResponse:
     audit_record(
         actor=actor,
         action="caseload.view",
-        detail={"manager": selected.user.pk if selected else None, "cases": len(context["member_cases"])},
+        detail={"manager": selected.user.pk if selected else None, "cases": len(member_cases)},
     )
     return render(request, "tasks/caseload.html", context)
 
@@ -238,7 +239,7 @@ def queue_create_view(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             _refused(request, exc)
     else:
-        messages.error(request, "Queue name: " + " ".join(form.errors.get("name", ["is invalid"])))
+        messages.error(request, "Queue name: " + " ".join(str(m) for m in form.errors.get("name", ["is invalid"])))
     return redirect(reverse("caseload") + "#queues")
 
 

@@ -23,13 +23,13 @@ register = template.Library()
 def case_task_section(context: template.Context, case: Any) -> dict[str, Any]:
     actor = getattr(context.get("request"), "actor", None)
     owned = actor is not None and case.organization_id == actor.organization_id
-    can_change = owned and can(actor, "task.change")
+    can_change = actor is not None and owned and can(actor, "task.change")
     now = clock.now()
     open_tasks = selectors.case_tasks_open(case)
     for t in open_tasks:
         t.due_bucket = selectors.due_bucket(t, now)  # type: ignore[attr-defined]
     form = None
-    if can_change:
+    if can_change and actor is not None:
         form = TaskForm(
             users=organization_users(actor=actor),
             queues=WorkQueue.objects.filter(organization_id=actor.organization_id).order_by("name"),
