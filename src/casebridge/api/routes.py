@@ -17,3 +17,4 @@ def register(api: NinjaAPI) -> None:
     api.add_router("/cases", cases_router)
     api.add_router("/", "casebridge.communications.api.router")
     api.add_router("/", "casebridge.tasks.api.router")
+    api.add_router("/", "casebridge.careplans.api.router")
