@@ -28,7 +28,7 @@ class GoalForm(forms.Form):
 
     def __init__(self, *args: Any, needs: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["need_id"].choices = [("", "— none —")] + [(n.pk, n.label) for n in needs]
+        self.fields["need_id"].choices = [("", "— none —")] + [(n.pk, n.label) for n in needs]  # type: ignore[attr-defined]
 
 
 class GoalEditForm(GoalForm):
@@ -52,7 +52,7 @@ class GoalTransitionForm(forms.Form):
 
     def __init__(self, *args: Any, moves: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [(m.value, label(m.value)) for m in moves]
+        self.fields["status"].choices = [(m.value, label(m.value)) for m in moves]  # type: ignore[attr-defined]
 
 
 class InterventionForm(forms.Form):
@@ -75,7 +75,8 @@ class InterventionForm(forms.Form):
 
     def __init__(self, *args: Any, organizations: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["provider_organization_id"].choices = [("", "— none —")] + [(o.pk, o.name) for o in organizations]
+        choices_ = [("", "— none —")] + [(o.pk, o.name) for o in organizations]
+        self.fields["provider_organization_id"].choices = choices_  # type: ignore[attr-defined]
 
 
 class InterventionStatusForm(forms.Form):

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from casebridge.accounts.models import Organization
 from casebridge.accounts.permissions import require
@@ -61,12 +62,13 @@ def _owned_case(actor: Actor, case_id: int, *, lock: bool = False) -> Case:
     return case
 
 
-def _plans_owned(actor: Actor) -> Any:
+def _plans_owned(actor: Actor) -> QuerySet[CarePlan]:
     return CarePlan.objects.filter(case__organization_id=actor.organization_id)
 
 
 def _lock_plan(actor: Actor, plan_id: int, version: int | None) -> CarePlan:
-    return lock_at_version(_plans_owned(actor).select_related("case"), plan_id, version, "care plan")
+    plans: QuerySet[CarePlan] = _plans_owned(actor)
+    return lock_at_version(plans.select_related("case"), plan_id, version, "care plan")
 
 
 def _save(obj: Any, actor: Actor, reason: str) -> None:

@@ -19,7 +19,9 @@ def entries_for(case: Case) -> list[TimelineEntry]:
         needs = a.identified_needs.count()
         text = f"{KIND_LABELS[AssessmentKind(a.kind)]} completed"
         text += f": {needs} need{'s' if needs != 1 else ''} identified" if needs else ": no new needs"
-        entries.append(TimelineEntry(at=a.completed_at, kind="assessment", text=text, who=_who(a.completed_by)))
+        entries.append(
+            TimelineEntry(at=a.completed_at or a.started_at, kind="assessment", text=text, who=_who(a.completed_by))
+        )
     plan_id = CarePlan.objects.filter(case=case).values_list("pk", flat=True).first()
     if plan_id is None:
         return entries

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from casebridge.accounts.permissions import can
 from casebridge.accounts.selectors import organization_list
-from casebridge.careplans import goal_lifecycle, selectors, services
+from casebridge.careplans import selectors, services
 from casebridge.careplans.forms import (
     AnswersForm,
     AssessmentStartForm,
@@ -21,6 +21,7 @@ from casebridge.careplans.forms import (
 )
 from casebridge.careplans.instruments import INSTRUMENTS, KIND_LABELS, summary
 from casebridge.careplans.models import AssessmentStatus
+from casebridge.careplans.vocabulary import GoalLifecycle
 from casebridge.cases.selectors import case_get
 from casebridge.kernel.errors import DomainError, NotFound, ValidationFailed
 from casebridge.web.errors import actor_required, apply_errors
@@ -85,7 +86,7 @@ def goal_transition_view(request: HttpRequest, goal_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     goal = selectors.goal_get(actor=actor, goal_id=goal_id)
     if request.method == "POST":
-        form = GoalTransitionForm(request.POST, moves=list(goal_lifecycle.GoalLifecycle))
+        form = GoalTransitionForm(request.POST, moves=list(GoalLifecycle))
         if form.is_valid():
             try:
                 services.goal_transition(
