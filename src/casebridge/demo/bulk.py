@@ -121,7 +121,7 @@ def add_case_managers(ctx: DemoContext, total_patients: int) -> dict[str, list[U
     return by_org
 
 
-def build_bulk(ctx: DemoContext, patients: int, first_index: int, tick: Callable[[int], None]) -> BulkCounts:
+def build_bulk(ctx: DemoContext, patients: int, first_index: int, tick: Callable[[int], object]) -> BulkCounts:
     """Add ``patients`` patients (numbered from ``first_index``) with one case each and about ten tasks each."""
     counts = BulkCounts()
     staff = add_case_managers(ctx, patients)
@@ -246,7 +246,7 @@ def _chunk(
         for k in range(total):
             template = rng.choice(titles)
             if k < n_open:
-                status = _weighted(rng, OPEN_TASK_STATUS)
+                task_status = _weighted(rng, OPEN_TASK_STATUS)
                 roll = rng.random()
                 if roll < 0.2:
                     due = ctx.at(-rng.randrange(1, 10), rng.randrange(8, 18))
@@ -256,15 +256,15 @@ def _chunk(
                     due = ctx.at(rng.randrange(1, 31), rng.randrange(8, 18))
                 to_queue = rng.random() < QUEUE_SHARE
                 if to_queue:
-                    status = "requested"
+                    task_status = "requested"
                 created = min(due, now_ish) - dt.timedelta(days=rng.randrange(1, 6))
                 completed = None
             else:
-                status = _weighted(rng, FINAL_TASK_STATUS)
+                task_status = _weighted(rng, FINAL_TASK_STATUS)
                 span = max(1, (now_ish - case.opened_at).days)
                 due = case.opened_at + dt.timedelta(days=rng.randrange(0, span), hours=rng.randrange(8, 18))
                 created = due - dt.timedelta(days=rng.randrange(1, 6))
-                completed = due - dt.timedelta(hours=rng.randrange(0, 30)) if status == "completed" else None
+                completed = due - dt.timedelta(hours=rng.randrange(0, 30)) if task_status == "completed" else None
                 to_queue = False
             tasks.append(
                 Task(
@@ -273,7 +273,7 @@ def _chunk(
                     patient_id=case.patient_id,
                     title=template.title,
                     kind=template.kind,
-                    status=status,
+                    status=task_status,
                     priority=template.priority,
                     owner_id=None if to_queue else cm.pk,
                     queue=queue if to_queue else None,
@@ -281,7 +281,7 @@ def _chunk(
                     created_at=created,
                     created_by_id=cm.pk,
                     completed_at=completed,
-                    status_reason="" if status in ("completed", *OPEN_TASK_STATUS) else "No longer needed",
+                    status_reason="" if task_status in ("completed", *OPEN_TASK_STATUS) else "No longer needed",
                 )
             )
         counts.open_tasks += n_open

@@ -473,7 +473,7 @@ def case_statuses(rng: random.Random, count: int) -> list[CaseStatus]:
 
 def pick(rng: random.Random, weighted: Iterable[tuple[str, float]]) -> str:
     names, weights = zip(*weighted, strict=True)
-    return rng.choices(names, weights=weights)[0]
+    return str(rng.choices(names, weights=weights)[0])
 
 
 def build_case(
@@ -602,7 +602,7 @@ def build_tasks(ctx: DemoContext, rng: random.Random, org_key: str, case: Case, 
 # --- the story ------------------------------------------------------------------------------------
 
 
-def build_story(ctx: DemoContext, patients: int, tick: Callable[[int], None]) -> None:
+def build_story(ctx: DemoContext, patients: int, tick: Callable[[int], object]) -> None:
     """Register ``patients`` patients across the hospital, the agency and the insurer, with cases and tasks."""
     rng = ctx.rng("story")
     counters: dict[str, int] = defaultdict(int)
