@@ -162,7 +162,7 @@ def test_too_small_a_demo_is_refused(db):
         build_demo(patients=3, progress=False)
 
 
-def test_two_builds_on_the_same_day_hold_the_same_data(db):
+def test_two_builds_on_the_same_day_hold_the_same_data(transactional_db):
     moment = timezone.make_aware(dt.datetime(2026, 3, 10, 10, 30))
     with clock.frozen_at(moment):
         build_demo(patients=SMALL, progress=False)

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 
 from casebridge.accounts import roles as r
 from casebridge.accounts.models import Membership, User
@@ -137,6 +137,9 @@ def build_bulk(ctx: DemoContext, patients: int, first_index: int, tick: Callable
             index += size
             done += size
             tick(size)
+    # Fresh planner statistics: right after a load this size, autovacuum has not analyzed the tables yet.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return counts
 
 
