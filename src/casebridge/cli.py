@@ -60,10 +60,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import call_command
 
-    from casebridge.demo.builder import build_demo, print_logins
+    from casebridge.demo.builder import DemoRefused, build_demo, print_logins
 
     call_command("migrate", interactive=False, verbosity=0)
-    summary = build_demo(patients=args.patients, seed=args.seed, progress=not args.quiet)
+    try:
+        summary = build_demo(patients=args.patients, seed=args.seed, progress=not args.quiet)
+    except DemoRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print_logins(summary)
     return 0
 

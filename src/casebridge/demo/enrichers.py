@@ -12,7 +12,6 @@ Register one in this module, next to the others, for example::
     ENRICHERS.append(add_care_plans)
 
 Enrichers run for the story demo only; the large benchmark dataset (``bulk``) is written directly.
-None is registered yet: the packages they would fill (care plans, communications) are being built.
 """
 
 from __future__ import annotations
@@ -23,7 +22,14 @@ from casebridge.demo.context import DemoContext
 
 Enricher = Callable[[DemoContext], None]
 
-ENRICHERS: list[Enricher] = []
+
+def _registered() -> list[Enricher]:
+    from casebridge.demo import records
+
+    return [records.add_assessments_and_care_plans, records.add_communications, records.complete_some_past_work]
+
+
+ENRICHERS: list[Enricher] = _registered()
 
 
 def run_enrichers(ctx: DemoContext, enrichers: list[Enricher] | None = None) -> list[str]:
