@@ -164,6 +164,7 @@ def fhir_import_files(
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     run: ImportRun | None = None,
+    name_of: Callable[[Path], str] = str,
 ) -> ImportReport:
     """Import FHIR files and folders (bulk NDJSON and JSON Bundles) into the actor's organization.
 
@@ -175,17 +176,19 @@ def fhir_import_files(
     started = time.perf_counter()
     files = sources.expand(paths)
     files.sort(key=_file_order)
-    run = run or _start_run(actor, channel, [str(f) for f in files])
-    importer = FhirImporter(actor=actor, run=run, source=source, chunk_size=chunk_size, progress=on_progress)
+    run = run or _start_run(actor, channel, [name_of(f) for f in files])
+    importer = FhirImporter(
+        actor=actor, run=run, source=source, chunk_size=chunk_size, progress=on_progress, name_of=name_of
+    )
     report = importer.report
-    report.files = [str(f) for f in files]
+    report.files = [name_of(f) for f in files]
     checked: list[Path] = []
     for path in files:
         try:
             sources.check_file(path, limit)
             checked.append(path)
         except sources.InputProblem as exc:
-            report.reject(file=exc.file, where="", resource_type="", source_id="", reason=exc.reason)
+            report.reject(file=name_of(path), where="", resource_type="", source_id="", reason=exc.reason)
     if on_total is not None:
         on_total(sum(sources.count_lines(p) if sources.is_ndjson(p) else 0 for p in checked))
     error = ""
@@ -195,8 +198,8 @@ def fhir_import_files(
                 if sources.is_ndjson(path):
                     importer.import_ndjson(path)
                 else:
-                    document = sources.parse_json_document(path.read_bytes(), str(path))
-                    _, items = importer.import_document(document, file=str(path))
+                    document = sources.parse_json_document(path.read_bytes(), name_of(path))
+                    _, items = importer.import_document(document, file=name_of(path))
                     if on_progress is not None:
                         on_progress(sum(1 for i in items if i.outcome in ("skipped", "rejected")))
             except sources.InputProblem as exc:
@@ -214,7 +217,13 @@ def fhir_import_files(
 
 
 def fhir_import_bundle(
-    *, actor: Actor, body: bytes, source: str = "fhir", channel: str = "api", name: str = "request body"
+    *,
+    actor: Actor,
+    body: bytes,
+    source: str = "fhir",
+    channel: str = "api",
+    name: str = "request body",
+    bundle_types: tuple[str, ...] | None = None,
 ) -> tuple[ImportReport, str, list[Item]]:
     """Import one posted Bundle (transaction, batch, collection or searchset) or single resource.
 
@@ -228,6 +237,15 @@ def fhir_import_bundle(
             name, f"is {sources.human_bytes(len(body))}, larger than the import limit of {sources.human_bytes(limit)}"
         )
     document = sources.parse_json_document(body, name)
+    if bundle_types is not None and (
+        document.get("resourceType") != "Bundle" or document.get("type") not in bundle_types
+    ):
+        what = (
+            f"a Bundle of type {document.get('type')!r}"
+            if document["resourceType"] == "Bundle"
+            else (f"a {document['resourceType']}")
+        )
+        raise sources.InputProblem(name, f"is {what}; send a Bundle of type {' or '.join(bundle_types)}")
     run = _start_run(actor, channel, [name])
     importer = FhirImporter(actor=actor, run=run, source=source)
     importer.report.files = [name]

@@ -324,12 +324,17 @@ def _patient(res: dict[str, Any], resolver: Resolver, key: str = "subject") -> i
 
 
 def _attending(res: dict[str, Any]) -> dict[str, Any] | None:
+    """The attending (v3 ParticipationType ATND), else the primary performer, else the first participant."""
     participants = res.get("participant") or []
-    for wanted in ("ATND", "PPRF", "PART"):
-        for p in participants:
-            if any(c.get("code") == wanted for t in p.get("type") or () for c in t.get("coding") or ()):
-                return p.get("individual")
-    return participants[0].get("individual") if participants else None
+    if not participants:
+        return None
+    by_role: dict[str, dict[str, Any]] = {}
+    for p in participants:
+        for t in p.get("type") or ():
+            for c in t.get("coding") or ():
+                by_role.setdefault(c.get("code", ""), p)
+    chosen = by_role.get("ATND") or by_role.get("PPRF") or by_role.get("PART") or participants[0]
+    return chosen.get("individual")
 
 
 def _first_coding(concept: Any) -> dict[str, str]:
