@@ -204,14 +204,10 @@ class FhirImporter:
             try:
                 resource = json.loads(line)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                reason = (
-                    f"is not valid JSON: {exc}"
-                    if isinstance(exc, UnicodeDecodeError)
-                    else (
-                        f"is not valid JSON: {exc.msg} at column {exc.colno}"
-                        + (" (the line looks truncated)" if exc.pos >= len(line.rstrip()) - 1 else "")
-                    )
-                )
+                if isinstance(exc, json.JSONDecodeError):
+                    reason = sources.json_error(exc, len(line.rstrip()), one_line=True)
+                else:
+                    reason = f"is not UTF-8 text (invalid byte at offset {exc.start})"
                 self.report.reject(file=name, where=where, resource_type=expect or "", source_id="", reason=reason)
                 self.progress(1)
                 continue

@@ -115,15 +115,12 @@ def count_lines(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
 
 
-def json_error(exc: json.JSONDecodeError, text_length: int) -> str:
-    truncated = (
-        exc.pos >= text_length - 1
-        or "Unterminated" in exc.msg
-        or "Expecting" in exc.msg
-        and (exc.pos >= text_length - 2)
-    )
-    hint = " (the file looks truncated)" if truncated else ""
-    return f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{hint}"
+def json_error(exc: json.JSONDecodeError, text_length: int, *, one_line: bool = False) -> str:
+    """A JSON syntax error in words, saying so when the text simply stops (a cut download or copy)."""
+    truncated = exc.pos >= text_length - 1 or exc.msg.startswith("Unterminated")
+    hint = " (it looks truncated)" if truncated else ""
+    where = f"column {exc.colno}" if one_line else f"line {exc.lineno} column {exc.colno}"
+    return f"is not valid JSON: {exc.msg} ({where}){hint}"
 
 
 def parse_json_document(data: bytes, name: str) -> dict[str, Any]:
