@@ -9,6 +9,7 @@ history tracking or signals: Patient and Coverage keep ``bulk_create_with_histor
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from functools import cache
@@ -41,7 +42,16 @@ def _converter(field: models.Field) -> Converter:
         if postgres:
             return lambda value: value
         adapt = connection.ops.adapt_datetimefield_value
-        return lambda value: None if value is None else adapt(value)
+
+        def to_sqlite(value: Any) -> Any:
+            # Django's SQLite format (naive UTC, "YYYY-MM-DD HH:MM:SS[.ffffff]"), without its per-call overhead.
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                return adapt(value)
+            return str(value.astimezone(dt.UTC).replace(tzinfo=None))
+
+        return to_sqlite
     if isinstance(field, models.DateField):
         return (lambda value: value) if postgres else (lambda value: None if value is None else value.isoformat())
     if isinstance(field, models.CharField | models.TextField | models.IntegerField | models.BooleanField):
