@@ -149,7 +149,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             source=args.source,
             max_bytes=args.max_bytes,
             on_total=on_total,
-            on_progress=bar.update,
+            on_progress=lambda n: None if bar.update(n) is None else None,
         )
     except InputProblem as exc:
         bar.close()

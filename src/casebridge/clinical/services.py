@@ -161,7 +161,7 @@ def encounter_upsert(
         raise ValidationFailed.on("identifier_value", "the visit number is required")
     for name, model in _DIRECTORY_FIELDS.items():
         pk = fields.get(name)
-        if pk is not None and not model.objects.filter(pk=pk, organization=actor.organization).exists():
+        if pk is not None and not model._default_manager.filter(pk=pk, organization=actor.organization).exists():
             raise ValidationFailed.on(name, f"no {model._meta.verbose_name} {pk} in {actor.organization.name}")
     with transaction.atomic():
         patient = patients_owned(actor).filter(pk=patient_id).first()

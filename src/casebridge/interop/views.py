@@ -31,7 +31,7 @@ class MultipleFileField(forms.FileField):
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField(
+    files = MultipleFileField(  # type: ignore[assignment]  # the form field the page posts, not BaseForm.files
         widget=MultipleFileInput(attrs={"accept": ".json,.ndjson,.jsonl"}),
         help_text="FHIR R4 Bundles (.json) or bulk-data NDJSON files named for their type (Patient.ndjson)",
     )

@@ -70,7 +70,7 @@ def _plan(model: type[models.Model], vendor: str) -> tuple[str, list[tuple[str, 
         auto_now = bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
         columns.append((field.attname, field, _converter(field), auto_now))
     quote = connection.ops.quote_name
-    cols = [quote(model._meta.pk.column)] + [quote(field.column) for _, field, _, _ in columns]
+    cols = [quote(str(model._meta.pk.column))] + [quote(str(field.column)) for _, field, _, _ in columns]
     placeholders = ", ".join(["%s"] * len(cols))
     table = connection.ops.quote_name(model._meta.db_table)
     # Names come from model metadata, values go as parameters.
@@ -81,7 +81,7 @@ def _plan(model: type[models.Model], vendor: str) -> tuple[str, list[tuple[str, 
 def reserve_ids(model: type[models.Model], n: int) -> list[int]:
     """``n`` primary keys nobody else will use. Call inside the transaction that inserts them."""
     table = model._meta.db_table
-    pk = model._meta.pk.column
+    pk = str(model._meta.pk.column)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk, n])

@@ -134,7 +134,9 @@ class FhirImporter:
             model = SPECS[rtype].model
             if not any(f.name == "identifiers" for f in model._meta.get_fields()):
                 continue
-            for pk, idents in model.objects.filter(organization_id=self.org_id).values_list("pk", "identifiers"):
+            for pk, idents in model._default_manager.filter(organization_id=self.org_id).values_list(
+                "pk", "identifiers"
+            ):
                 for ident in idents or ():
                     index.setdefault((rtype, ident.get("system", ""), ident.get("value", "")), pk)
         return index
@@ -428,7 +430,7 @@ class FhirImporter:
             }
             if keyed:
                 model = spec.model
-                for system, value, pk in model.objects.filter(
+                for system, value, pk in model._default_manager.filter(
                     organization_id=self.org_id,
                     identifier_system__in={k[0] for k in keyed},
                     identifier_value__in={k[1] for k in keyed},
@@ -486,7 +488,7 @@ class FhirImporter:
             for p in creates:
                 obj = model(**p.mapped.values)
                 if owned:
-                    obj.organization_id = self.org_id
+                    setattr(obj, "organization_id", self.org_id)  # noqa: B010 - any owned model
                 new_objs.append(obj)
             bulk_create_with_history(
                 new_objs,
@@ -504,7 +506,7 @@ class FhirImporter:
                 p.target_id = pk
         changed_objs = []
         if updates:
-            fields = set()
+            fields: set[str] = set()
             for p in updates:
                 obj = targets[p.target_id]
                 for name, value in p.mapped.values.items():
@@ -514,11 +516,11 @@ class FhirImporter:
             concrete = {f.name for f in model._meta.concrete_fields}
             if "version" in concrete:
                 for obj in changed_objs:
-                    obj.version += 1
+                    obj.version += 1  # type: ignore[attr-defined]  # checked above: the model has it
                 fields.add("version")
             if "updated_at" in concrete:
                 for obj in changed_objs:
-                    obj.updated_at = now
+                    obj.updated_at = now  # type: ignore[attr-defined]  # checked above: the model has it
                 fields.add("updated_at")
             field_names = sorted(f.removesuffix("_id") if f.removesuffix("_id") in concrete else f for f in fields)
             if spec.with_history:
@@ -562,7 +564,7 @@ class FhirImporter:
                         pk=p.record_id,
                         content_hash=item.digest,
                         resource=RawJSON(item.text),
-                        target_id=p.target_id,
+                        target_id=p.target_id,  # type: ignore[misc]  # set by the writes above
                         last_run_id=self.run.pk,
                         updated_at=now,
                     )
@@ -575,7 +577,9 @@ class FhirImporter:
                 batch_size=WRITE_BATCH,
             )
         patient_ids = sorted(
-            {p.target_id if rtype == "Patient" else p.mapped.patient_id for p in pending} - {None}  # type: ignore[misc]
+            pid
+            for pid in {p.target_id if rtype == "Patient" else p.mapped.patient_id for p in pending}
+            if pid is not None
         )
         if patient_ids:
             # One audit event per patient per chunk, in the chunk's transaction (see services.fhir_import_files).
@@ -604,6 +608,8 @@ class FhirImporter:
         )
         rows = []
         for p in pending:
+            if p.target_id is None:
+                continue
             for ident in p.mapped.identifiers:
                 key = (p.target_id, ident["kind"], ident["value"])
                 if key in have:

@@ -290,7 +290,7 @@ def map_coverage(res: dict[str, Any], resolver: Resolver) -> Mapped:
         raise Rejected("Coverage needs subscriberId or an identifier (the member ID)")
     payors = res.get("payor") or []
     payer_name = v.display_of(payors[0]) if payors else ""
-    plan = next(
+    plan: dict[str, Any] = next(
         (c for c in res.get("class") or () if first_code(c.get("type")) == "plan"),
         {},
     )

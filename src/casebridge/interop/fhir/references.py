@@ -134,10 +134,16 @@ class Resolver:
             if target is None:
                 raise Unresolvable(f"{field} {reference} is not a resource reference")
             return self._by_id(target[0], target[1], types, reference, required, field)
-        ident = ref.get("identifier") or {}
+        logical = ref.get("identifier") or {}
         rtype = str(ref.get("type") or (types[0] if len(types) == 1 else ""))
         return self._by_identifier(
-            rtype, str(ident.get("system") or ""), str(ident.get("value") or ""), types, "identifier", required, field
+            rtype,
+            str(logical.get("system") or ""),
+            str(logical.get("value") or ""),
+            types,
+            "identifier",
+            required,
+            field,
         )
 
     def _wrong_type(self, rtype: str, types: tuple[str, ...], required: bool, field: str, reference: str) -> None:
