@@ -1,4 +1,4 @@
-"""The ``casebridge`` command: serve, migrate, demo, createuser, worker, export, and Django's own commands."""
+"""The ``casebridge`` command: serve, migrate, demo, createuser, import, export, worker, and Django's own commands."""
 
 from __future__ import annotations
 
@@ -60,10 +60,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import call_command
 
-    from casebridge.demo.builder import build_demo, print_logins
+    from casebridge.demo.builder import DemoRefused, build_demo, print_logins
 
     call_command("migrate", interactive=False, verbosity=0)
-    summary = build_demo(patients=args.patients, seed=args.seed, progress=not args.quiet)
+    try:
+        summary = build_demo(patients=args.patients, seed=args.seed, progress=not args.quiet)
+    except DemoRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print_logins(summary)
     return 0
 
@@ -100,6 +104,75 @@ def cmd_createuser(args: argparse.Namespace) -> int:
         user.save(update_fields=["is_superuser", "is_staff"])
     print(f"Created {user.username} as {args.role} in {org.name}.")
     return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    _setup_django()
+    import json
+
+    from tqdm import tqdm
+
+    from casebridge.accounts.models import Organization, User
+    from casebridge.accounts.selectors import actor_for
+    from casebridge.interop.fhir.sources import InputProblem
+    from casebridge.interop.services import fhir_import_files, integration_actor
+    from casebridge.kernel.errors import DomainError
+
+    org = None
+    if args.organization:
+        org = Organization.objects.filter(name=args.organization).first()
+        if org is None:
+            print(f"error: no organization named {args.organization!r}", file=sys.stderr)
+            return 2
+    if args.as_user:
+        user = User.objects.filter(username=args.as_user, is_active=True).first()
+        actor = actor_for(user, organization_id=org.pk if org else None) if user else None
+        if actor is None:
+            where = f" in {org.name}" if org else ""
+            print(f"error: {args.as_user!r} is not an active user with a role{where}", file=sys.stderr)
+            return 2
+    elif org is not None:
+        actor = integration_actor(org)
+    else:
+        print("error: name the importing organization (--organization) or a user (--as)", file=sys.stderr)
+        return 2
+    bar = tqdm(total=0, unit="res", desc="import", file=sys.stderr, disable=args.quiet, dynamic_ncols=True)
+
+    def on_total(n: int) -> None:
+        bar.total = n
+        bar.refresh()
+
+    try:
+        report = fhir_import_files(
+            actor=actor,
+            paths=args.paths,
+            source=args.source,
+            max_bytes=args.max_bytes,
+            on_total=on_total,
+            on_progress=bar.update,
+        )
+    except InputProblem as exc:
+        bar.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        bar.close()
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        bar.close()
+        print("interrupted: what was committed stays; run the same import again to finish it", file=sys.stderr)
+        return 130
+    bar.close()
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        print(
+            f"Import {report.run_id} into {actor.organization.name} as {actor.user.username} "
+            f"({report.resources} resources in {report.seconds:.1f}s)"
+        )
+        print(report.as_text())
+    return 1 if report.rejected_total else 0
 
 
 # Periodic jobs the worker enqueues itself (django-tasks has no scheduler). Each job is idempotent,
@@ -220,6 +293,28 @@ def build_parser() -> argparse.ArgumentParser:
     createuser.add_argument("--password", help="default: $CASEBRIDGE_PASSWORD or a prompt")
     createuser.add_argument("--superuser", action="store_true", help="platform administrator")
     createuser.set_defaults(func=cmd_createuser)
+
+    imp = sub.add_parser(
+        "import",
+        help="import FHIR R4 data (bulk NDJSON, Bundles) from files or folders",
+        description="Import FHIR R4 resources into an organization: bulk-data NDJSON files (one resource type "
+        "per file) and JSON Bundles (transaction, batch, collection, searchset) or single resources. "
+        "Folders are searched for .ndjson and .json files; NDJSON files are imported in dependency order. "
+        "Running the same import again changes nothing; an interrupted import, run again, finishes it. "
+        "Without --as the organization's integration user (integration-<org id>, intake coordinator "
+        "role, no password) is created if needed and acts. Exit status: 0 all imported, 1 some rejected, "
+        "2 nothing imported (bad arguments or input).",
+    )
+    imp.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+    imp.add_argument("--organization", help="the importing organization (name); it owns the imported data")
+    imp.add_argument("--as", dest="as_user", metavar="USERNAME", help="act as this user (default: integration user)")
+    imp.add_argument("--source", default="fhir", help="id space of the sender's resource ids (default: fhir)")
+    imp.add_argument(
+        "--max-bytes", type=int, help="largest file accepted (default $CASEBRIDGE_IMPORT_MAX_BYTES or 256 MiB)"
+    )
+    imp.add_argument("--json", action="store_true", help="print the report as JSON")
+    imp.add_argument("--quiet", action="store_true", help="no progress bar")
+    imp.set_defaults(func=cmd_import)
 
     worker = sub.add_parser("worker", help="run background tasks and timers", description="Run the task worker.")
     worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls")

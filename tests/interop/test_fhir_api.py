@@ -66,8 +66,13 @@ def test_metadata_is_a_valid_capability_statement_of_the_served_types(client):
         assert {"_id", "_lastUpdated", "identifier"} <= {p["name"] for p in resource["searchParam"]}
 
 
-def test_the_base_url_without_the_importer_takes_no_bundles(hospital_client):
-    _outcome(hospital_client.post(BASE, data="{}", content_type=FHIR_JSON), 405)
+def test_the_base_url_hands_transaction_and_batch_bundles_to_the_importer(client, hospital_client):
+    interactions = {i["code"] for i in client.get(f"{BASE}/metadata").json()["rest"][0]["interaction"]}
+    assert interactions == {"transaction", "batch"}
+    response = hospital_client.post(BASE, data={"resourceType": "Bundle", "type": "batch"}, content_type=FHIR_JSON)
+    assert response.status_code == 200 and response.json()["type"] == "batch-response"
+    _outcome(client.post(BASE, data={"resourceType": "Bundle", "type": "batch"}, content_type=FHIR_JSON), 401)
+    assert _outcome(hospital_client.delete(BASE), 405) and hospital_client.delete(BASE)["Allow"] == "GET, POST"
     assert hospital_client.get(BASE).status_code == 302
 
 

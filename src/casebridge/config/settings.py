@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "casebridge.careplans",
     "casebridge.tasks",
     "casebridge.communications",
+    "casebridge.clinical",
+    "casebridge.interop",
     "casebridge.web",
 ]
 

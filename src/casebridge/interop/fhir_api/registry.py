@@ -19,9 +19,10 @@ from casebridge.interop.fhir_export.mappers import MBI_SYSTEM
 from casebridge.interop.fhir_export.resources import EXPORT_TYPES, LAST_UPDATED, ExportType
 from casebridge.patients.models import IdentifierKind, PatientIdentifier
 
-# The Bundle interactions of the importer (fhir-import branch). Looked up by name so this package
-# does not depend on that branch; the base URL answers POST only when the handler is there.
-BUNDLE_HANDLER = "casebridge.interop.fhir.api.bundle_post"
+# The importer's view for POST of a transaction or batch Bundle at the base URL (it authenticates the
+# bearer token itself). Looked up by name so the read API does not depend on the importer; the base
+# URL answers POST, and the CapabilityStatement lists transaction and batch, only when it is there.
+BUNDLE_HANDLER = "casebridge.interop.api.fhir_base"
 
 NOTHING = Q(pk__in=[])
 

@@ -80,10 +80,9 @@ def _type_or_404(resource_type: str) -> ApiType | HttpResponse:
 
 @csrf_exempt
 def base(request: HttpRequest) -> HttpResponse:
-    """GET: the CapabilityStatement is at metadata. POST: a transaction or batch Bundle, handled by the
-    importer (fhir-import branch, ``registry.BUNDLE_HANDLER``) once it is installed: this view
-    authenticates like every /fhir/r4 view, puts the actor in ``request.auth`` (as ninja does, so
-    ``api.base.actor_of`` works) and hands over the request."""
+    """GET: the CapabilityStatement is at metadata. POST: a transaction or batch Bundle, handed to the
+    importer's view (``registry.BUNDLE_HANDLER``), which authenticates the bearer token and answers
+    with a transaction-response or batch-response Bundle or an OperationOutcome."""
     if request.method == "GET":
         return HttpResponseRedirect(reverse("fhir:metadata"))
     handler = bundle_handler()
@@ -92,10 +91,6 @@ def base(request: HttpRequest) -> HttpResponse:
         response = outcome_response(405, f"{request.method} is not supported at the base URL; allowed: {allowed}")
         response["Allow"] = allowed
         return response
-    actor = _bearer(request)
-    if actor is None:
-        return outcome_response(401, "Send a valid bearer token: POST /api/v1/auth/token issues one.")
-    request.auth = actor  # type: ignore[attr-defined]
     handled: HttpResponse = handler(request)
     return handled
 

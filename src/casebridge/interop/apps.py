@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class InteropConfig(AppConfig):
+    name = "casebridge.interop"
+    verbose_name = "Interoperability"

@@ -1,0 +1,622 @@
+"""The FHIR import engine: validate, match, map and write resources in batches.
+
+Speed comes from doing per chunk (default 1,000 resources of one type) what a naive importer does
+per resource: one query fetches the provenance rows of the whole chunk (so an unchanged resource
+costs a hash comparison), one query per referenced type resolves the chunk's references, and the
+records and their provenance rows are written with ``bulk_create`` / ``bulk_update`` in one
+transaction. Only when that batch write fails does the chunk fall back to one savepoint per
+resource, so one bad resource is rejected and the others are kept.
+
+Atomicity: NDJSON, batch and collection input commit per chunk (each resource is all-or-nothing);
+a transaction Bundle commits all its entries or none. An interrupted import leaves whole chunks,
+each with its provenance, so running it again finds them unchanged and carries on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError as PydanticValidationError
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from casebridge.audit.recorder import audit_record_many
+from casebridge.interop.fhir import sources
+from casebridge.interop.fhir.fastwrite import insert_rows
+from casebridge.interop.fhir.mappers import SPECS, TYPE_ORDER, Mapped, Rejected, TypeSpec
+from casebridge.interop.fhir.references import DIRECTORY_TYPES, Resolver, collect_references
+from casebridge.interop.fhir.report import ImportReport
+from casebridge.interop.models import ImportRun, RawJSON, SourceRecord
+from casebridge.kernel import clock
+from casebridge.kernel.actor import Actor
+from casebridge.kernel.errors import DomainError
+from casebridge.patients.models import IdentifierKind, PatientIdentifier
+
+BUNDLE_TYPES = ("transaction", "batch", "collection", "searchset")
+WRITE_BATCH = 500
+
+
+@dataclass(slots=True)
+class Item:
+    """One resource on its way in, with where it came from (for the report and the response)."""
+
+    resource: dict[str, Any] | None
+    rtype: str
+    file: str
+    where: str
+    source_id: str = ""
+    text: str = ""
+    digest: str = ""
+    full_url: str = ""
+    outcome: str = ""  # created, updated, unchanged, rejected, skipped
+    reason: str = ""
+    target_id: int | None = None
+
+
+@dataclass
+class _Pending:
+    item: Item
+    mapped: Mapped
+    record_id: int | None = None  # provenance row to update
+    target_id: int | None = None  # existing record to update
+
+
+class TransactionFailed(Exception):
+    def __init__(self, items: list[Item]) -> None:
+        super().__init__("transaction rolled back")
+        self.items = items
+
+
+def validation_message(rtype: str, exc: PydanticValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:3]:
+        loc = ".".join(str(p) for p in error.get("loc", ()) if p != "__root__")
+        parts.append(f"{rtype}.{loc}: {error.get('msg')}" if loc else f"{rtype}: {error.get('msg')}")
+    more = exc.error_count() - len(parts)
+    return "does not validate as FHIR R4: " + "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def relax_commit() -> None:
+    """On PostgreSQL, let this chunk's commit return before its WAL reaches disk.
+
+    Safe for imports alone: a crash can lose only the last few chunks acknowledged, and an import run
+    again finds what survived unchanged and writes the rest (idempotent, per-chunk atomic). The
+    database stays consistent either way; only durability of the newest chunks is deferred.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _known_fhir_type(rtype: str) -> bool:
+    try:
+        get_fhir_model_class(rtype)
+    except (ValueError, KeyError, AttributeError, ImportError):
+        return False
+    return True
+
+
+class FhirImporter:
+    def __init__(
+        self,
+        *,
+        actor: Actor,
+        run: ImportRun,
+        source: str = "fhir",
+        chunk_size: int = 1000,
+        progress: Callable[[int], None] | None = None,
+        name_of: Callable[[Path], str] = str,
+    ) -> None:
+        self.actor = actor
+        self.name_of = name_of
+        self.org_id = actor.organization_id
+        self.run = run
+        self.source = source
+        self.chunk_size = chunk_size
+        self.progress = progress or (lambda n: None)
+        self.report = ImportReport(run_id=run.pk)
+        self.resolver = Resolver(organization_id=self.org_id, source=source, directory_index=self._directory_index())
+        self.encounters_touched: list[int] = []
+        self.now = clock.now()
+
+    # --- preparation ---------------------------------------------------------------------------
+
+    def _directory_index(self) -> dict[tuple[str, str, str], int]:
+        index: dict[tuple[str, str, str], int] = {}
+        for rtype in DIRECTORY_TYPES:
+            model = SPECS[rtype].model
+            if not any(f.name == "identifiers" for f in model._meta.get_fields()):
+                continue
+            for pk, idents in model.objects.filter(organization_id=self.org_id).values_list("pk", "identifiers"):
+                for ident in idents or ():
+                    index.setdefault((rtype, ident.get("system", ""), ident.get("value", "")), pk)
+        return index
+
+    def reject(self, item: Item, reason: str) -> Item:
+        item.outcome, item.reason = "rejected", reason
+        self.report.reject(
+            file=item.file, where=item.where, resource_type=item.rtype, source_id=item.source_id, reason=reason
+        )
+        return item
+
+    def prepare(
+        self, resource: Any, *, file: str, where: str, full_url: str = "", expect: str | None = None, raw: str = ""
+    ) -> Item:
+        """Check one resource and compute its identity and content hash. The item comes back rejected
+        or skipped when it cannot be imported. ``raw``: the resource's JSON text as received (NDJSON),
+        kept and hashed as is instead of serializing the resource again."""
+        if not isinstance(resource, dict):
+            return self.reject(Item(None, "", file, where), "is not a JSON object")
+        rtype = resource.get("resourceType")
+        item = Item(resource, rtype if isinstance(rtype, str) else "", file, where, full_url=full_url)
+        item.source_id = str(resource.get("id") or "")
+        if not item.rtype:
+            return self.reject(item, "has no resourceType")
+        if expect and item.rtype != expect:
+            return self.reject(
+                item, f"resourceType {item.rtype} in a bulk file of {expect} resources (one type per file)"
+            )
+        if item.rtype not in SPECS:
+            if not _known_fhir_type(item.rtype):
+                return self.reject(item, f"resourceType {item.rtype!r} is not a FHIR R4 resource type")
+            item.outcome, item.reason = "skipped", f"CaseBridge does not import {item.rtype} resources"
+            self.report.add(item.rtype, "skipped")
+            return item
+        item.text = raw or json.dumps(resource, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        item.digest = hashlib.sha256(item.text.encode()).hexdigest()
+        if not item.source_id:
+            item.source_id = self._fallback_id(resource, full_url, item.digest)
+        if len(item.source_id) > 200:
+            return self.reject(item, "id is longer than 200 characters")
+        return item
+
+    @staticmethod
+    def _fallback_id(resource: dict[str, Any], full_url: str, digest: str) -> str:
+        """Identity for a resource without an id: its bundle fullUrl, else its first identifier, else its
+        content (so the same resource sent twice is still recognized)."""
+        if full_url:
+            return full_url.rsplit(":", 1)[-1] if full_url.startswith("urn:") else full_url.rstrip("/").split("/")[-1]
+        for ident in resource.get("identifier") or () if isinstance(resource.get("identifier"), list) else ():
+            if isinstance(ident, dict) and ident.get("value"):
+                return f"{ident.get('system', '')}|{ident['value']}"[:200]
+        return "sha256:" + digest
+
+    # --- NDJSON --------------------------------------------------------------------------------
+
+    def import_ndjson(self, path: Path) -> None:
+        name = self.name_of(path)
+        expect = sources.type_from_name(path)
+        if expect and expect not in SPECS and _known_fhir_type(expect):
+            n = sum(1 for _ in sources.ndjson_lines(path))
+            self.report.add(expect, "skipped", n)
+            self.progress(n)
+            return
+        chunk: list[Item] = []
+        for number, line in sources.ndjson_lines(path):
+            where = f"line {number}"
+            try:
+                resource = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                if isinstance(exc, json.JSONDecodeError):
+                    reason = sources.json_error(exc, len(line.rstrip()), one_line=True)
+                else:
+                    reason = f"is not UTF-8 text (invalid byte at offset {exc.start})"
+                self.report.reject(file=name, where=where, resource_type=expect or "", source_id="", reason=reason)
+                self.progress(1)
+                continue
+            item = self.prepare(resource, file=name, where=where, expect=expect, raw=line.decode().strip())
+            if expect is None and item.rtype in SPECS:
+                expect = item.rtype
+            if item.outcome:
+                self.progress(1)
+                continue
+            chunk.append(item)
+            if len(chunk) >= self.chunk_size:
+                self.process(chunk)
+                chunk = []
+        if chunk:
+            self.process(chunk)
+
+    # --- Bundles -------------------------------------------------------------------------------
+
+    def import_document(self, document: dict[str, Any], *, file: str) -> tuple[str, list[Item]]:
+        """Import a Bundle, or a single resource. Returns the bundle type and one item per entry, in order."""
+        if document.get("resourceType") != "Bundle":
+            item = self.prepare(document, file=file, where="resource")
+            if not item.outcome:
+                self.process([item])
+            return "single", [item]
+        btype = document.get("type")
+        if btype not in BUNDLE_TYPES:
+            raise sources.InputProblem(
+                file, f"Bundle type {btype!r} is not accepted: send a transaction, batch, collection or searchset"
+            )
+        entries = document.get("entry") or []
+        if not isinstance(entries, list):
+            raise sources.InputProblem(file, "Bundle.entry must be a list")
+        items: list[Item] = []
+        for index, entry in enumerate(entries):
+            items.append(self._bundle_entry(entry, index, file, btype))
+        if btype == "transaction":
+            self._import_transaction(items, file)
+        else:
+            ready = [i for i in items if not i.outcome]
+            for _, group in self._by_type(ready):
+                for start in range(0, len(group), self.chunk_size):
+                    self.process(group[start : start + self.chunk_size])
+        return btype, items
+
+    def _bundle_entry(self, entry: Any, index: int, file: str, btype: str) -> Item:
+        where = f"entry {index}"
+        if not isinstance(entry, dict):
+            return self.reject(Item(None, "", file, where), "is not a Bundle entry object")
+        if btype == "searchset" and (entry.get("search") or {}).get("mode") == "outcome":
+            item = Item(entry.get("resource"), "OperationOutcome", file, where, outcome="skipped")
+            item.reason = "search outcome"
+            return item
+        method = str((entry.get("request") or {}).get("method") or "POST").upper()
+        full_url = str(entry.get("fullUrl") or "")
+        if method not in ("POST", "PUT"):
+            rtype = (
+                (entry.get("resource") or {}).get("resourceType", "") if isinstance(entry.get("resource"), dict) else ""
+            )
+            return self.reject(Item(None, rtype, file, where), f"request method {method} is not supported by import")
+        if "resource" not in entry:
+            return self.reject(Item(None, "", file, where), "has no resource")
+        item = self.prepare(entry["resource"], file=file, where=where, full_url=full_url)
+        if item.rtype and item.source_id:
+            if full_url:
+                self.resolver.full_urls[full_url] = (item.rtype, item.source_id)
+            if method == "PUT":
+                # PUT Patient/abc names the id the sender uses for it.
+                url = str((entry.get("request") or {}).get("url") or "")
+                if url.startswith(item.rtype + "/") and "?" not in url and not item.resource.get("id"):  # type: ignore[union-attr]
+                    item.source_id = url.split("/", 1)[1]
+        return item
+
+    def _by_type(self, items: Iterable[Item]) -> list[tuple[str, list[Item]]]:
+        groups: dict[str, list[Item]] = defaultdict(list)
+        for item in items:
+            groups[item.rtype].append(item)
+        return [(t, groups[t]) for t in TYPE_ORDER if t in groups]
+
+    def _import_transaction(self, items: list[Item], file: str) -> None:
+        """All or nothing: any rejected entry rolls the whole bundle back."""
+        failed = [i for i in items if i.outcome == "rejected"]
+        snapshot = self.report.snapshot()
+        mark = self.resolver.mark()
+        touched = len(self.encounters_touched)
+        if not failed:
+            try:
+                with transaction.atomic():
+                    for _, group in self._by_type(i for i in items if not i.outcome):
+                        self.process(group, strict=True)
+                    failed = [i for i in items if i.outcome == "rejected"]
+                    if failed:
+                        raise TransactionFailed(failed)
+            except TransactionFailed:
+                pass
+            except (DatabaseError, DomainError) as exc:
+                failed = [i for i in items if i.outcome != "skipped"][:1]
+                for item in failed:
+                    self.reject(item, f"could not be saved: {exc}")
+        if not failed:
+            return
+        self.resolver.rollback_to(mark)
+        del self.encounters_touched[touched:]
+        self.report.restore_counts(snapshot)
+        for item in items:
+            if item.outcome in ("created", "updated", "unchanged"):
+                item.outcome, item.target_id = "", None
+        first = failed[0]
+        self.report.reject(
+            file=file,
+            where="",
+            resource_type="Bundle",
+            source_id="",
+            reason=f"transaction rolled back, nothing from this bundle was saved: {first.where} "
+            f"({first.rtype or 'entry'}) {first.reason}",
+        )
+
+    # --- the batch pipeline --------------------------------------------------------------------
+
+    def process(self, items: list[Item], *, strict: bool = False) -> None:
+        """Import items of one type. ``strict`` (transaction bundles): a write error propagates."""
+        if not items:
+            return
+        spec = SPECS[items[0].rtype]
+        seen: set[str] = set()
+        first: list[Item] = []
+        later: list[Item] = []
+        for item in items:
+            (later if item.source_id in seen else first).append(item)
+            seen.add(item.source_id)
+        self._process_unique(spec, first, strict)
+        if later:  # the same resource twice in one chunk: the later copy wins, as it would in sequence
+            self.process(later, strict=strict)
+
+    def _process_unique(self, spec: TypeSpec, items: list[Item], strict: bool) -> None:
+        rtype = spec.resource_type
+        existing = {
+            sid: (pk, target, digest)
+            for sid, pk, target, digest in SourceRecord.objects.filter(
+                organization_id=self.org_id,
+                source=self.source,
+                resource_type=rtype,
+                source_id__in=[i.source_id for i in items],
+            ).values_list("source_id", "pk", "target_id", "content_hash")
+        }
+        to_map: list[tuple[Item, tuple[int, int, str] | None]] = []
+        model_class = get_fhir_model_class(rtype)
+        for item in items:
+            found = existing.get(item.source_id)
+            if found is not None and found[2] == item.digest:
+                # Byte for byte what was imported (and validated) before: nothing to check or write.
+                item.outcome, item.target_id = "unchanged", found[1]
+                self.resolver.remember(rtype, item.source_id, found[1])
+                self.report.add(rtype, "unchanged")
+                continue
+            try:
+                model_class.model_validate(item.resource)
+            except PydanticValidationError as exc:
+                self.reject(item, validation_message(rtype, exc))
+                continue
+            except (ValueError, TypeError) as exc:
+                self.reject(item, f"does not validate as FHIR R4: {exc}")
+                continue
+            to_map.append((item, found))
+        if to_map:
+            references: set[str] = set()
+            for item, _ in to_map:
+                collect_references(item.resource, references)
+            self.resolver.prefetch(references)
+            pending = self._map(spec, to_map)
+            if pending:
+                self._write_with_fallback(spec, pending, strict)
+        self.progress(len(items))
+
+    def _map(self, spec: TypeSpec, to_map: list[tuple[Item, tuple[int, int, str] | None]]) -> list[_Pending]:
+        pending: list[_Pending] = []
+        for item, found in to_map:
+            try:
+                mapped = spec.mapper(item.resource, self.resolver)  # type: ignore[arg-type]
+            except Rejected as exc:
+                self.reject(item, str(exc))
+                continue
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                self.reject(item, f"could not be read: {type(exc).__name__}: {exc}")
+                continue
+            if found is not None:
+                pending.append(_Pending(item, mapped, record_id=found[0], target_id=found[1]))
+            else:
+                pending.append(_Pending(item, mapped))
+        self._match_existing(spec, [p for p in pending if p.record_id is None])
+        return pending
+
+    def _match_existing(self, spec: TypeSpec, new: list[_Pending]) -> None:
+        """Link new resources to records the organization already has, by identifier: patients by MRN,
+        directory entries by NPI or other identifier, encounters by visit number."""
+        if not new:
+            return
+        rtype = spec.resource_type
+        if rtype == "Patient":
+            mrns = {i["value"]: p for p in new for i in p.mapped.identifiers if i["kind"] == IdentifierKind.MRN}
+            if mrns:
+                for value, patient_id in PatientIdentifier.objects.filter(
+                    kind=IdentifierKind.MRN, assigner_id=self.org_id, value__in=list(mrns)
+                ).values_list("value", "patient_id"):
+                    mrns[value].target_id = patient_id
+        elif rtype in DIRECTORY_TYPES:
+            for p in new:
+                for ident in p.mapped.identifiers:
+                    pk = self.resolver.directory_index.get((rtype, ident["system"], ident["value"]))
+                    if pk is not None:
+                        p.target_id = pk
+                        break
+        elif rtype == "Encounter":
+            keyed = {
+                (p.mapped.values["identifier_system"], p.mapped.values["identifier_value"]): p
+                for p in new
+                if p.mapped.values["identifier_value"]
+            }
+            if keyed:
+                model = spec.model
+                for system, value, pk in model.objects.filter(
+                    organization_id=self.org_id,
+                    identifier_system__in={k[0] for k in keyed},
+                    identifier_value__in={k[1] for k in keyed},
+                ).values_list("identifier_system", "identifier_value", "pk"):
+                    if (system, value) in keyed:
+                        keyed[(system, value)].target_id = pk
+
+    def _write_with_fallback(self, spec: TypeSpec, pending: list[_Pending], strict: bool) -> None:
+        mark = self.resolver.mark()
+        try:
+            with transaction.atomic():
+                relax_commit()
+                self._write(spec, pending)
+        except (IntegrityError, DatabaseError, DomainError):
+            self.resolver.rollback_to(mark)
+            if strict or len(pending) == 1:
+                if strict:
+                    raise
+                self._reject_write(pending[0])
+                return
+            # One bad record must not sink the chunk: retry each in its own savepoint.
+            for one in pending:
+                mark = self.resolver.mark()
+                try:
+                    with transaction.atomic():
+                        self._write(spec, [one])
+                except (IntegrityError, DatabaseError, DomainError) as exc:
+                    self.resolver.rollback_to(mark)
+                    self._reject_write(one, exc)
+
+    def _reject_write(self, one: _Pending, exc: Exception | None = None) -> None:
+        if exc is None:
+            reason = "could not be saved (it conflicts with a record already here, e.g. an identifier in use)"
+        else:
+            reason = f"could not be saved: {exc}"
+        self.reject(one.item, reason)
+
+    def _write(self, spec: TypeSpec, pending: list[_Pending]) -> None:
+        model = spec.model
+        rtype = spec.resource_type
+        owned = any(f.name == "organization" for f in model._meta.concrete_fields)
+        label = model._meta.label_lower
+        now = self.now
+        updates = [p for p in pending if p.target_id is not None]
+        creates = [p for p in pending if p.target_id is None]
+        if updates:
+            targets = model._default_manager.in_bulk([p.target_id for p in updates])
+            vanished = [p for p in updates if p.target_id not in targets]
+            for p in vanished:  # provenance outlived its record (deleted here): create it again
+                p.target_id = None
+            creates += vanished
+            updates = [p for p in updates if p.target_id in targets]
+        if creates and spec.with_history:
+            new_objs = []
+            for p in creates:
+                obj = model(**p.mapped.values)
+                if owned:
+                    obj.organization_id = self.org_id
+                new_objs.append(obj)
+            bulk_create_with_history(
+                new_objs,
+                model,
+                batch_size=WRITE_BATCH,
+                default_user=self.actor.user,
+                default_change_reason=f"FHIR import {self.run.pk}",
+            )
+            for p, obj in zip(creates, new_objs, strict=True):
+                p.target_id = obj.pk
+        elif creates:
+            extra = {"organization_id": self.org_id} if owned else {}
+            ids = insert_rows(model, [{**p.mapped.values, **extra} for p in creates])
+            for p, pk in zip(creates, ids, strict=True):
+                p.target_id = pk
+        changed_objs = []
+        if updates:
+            fields = set()
+            for p in updates:
+                obj = targets[p.target_id]
+                for name, value in p.mapped.values.items():
+                    setattr(obj, name, value)
+                fields.update(p.mapped.values)
+                changed_objs.append(obj)
+            concrete = {f.name for f in model._meta.concrete_fields}
+            if "version" in concrete:
+                for obj in changed_objs:
+                    obj.version += 1
+                fields.add("version")
+            if "updated_at" in concrete:
+                for obj in changed_objs:
+                    obj.updated_at = now
+                fields.add("updated_at")
+            field_names = sorted(f.removesuffix("_id") if f.removesuffix("_id") in concrete else f for f in fields)
+            if spec.with_history:
+                bulk_update_with_history(
+                    changed_objs,
+                    model,
+                    field_names,
+                    batch_size=WRITE_BATCH,
+                    default_user=self.actor.user,
+                    default_change_reason=f"FHIR import {self.run.pk}",
+                )
+            else:
+                model._default_manager.bulk_update(changed_objs, field_names, batch_size=WRITE_BATCH)
+        if rtype == "Patient":
+            self._write_patient_identifiers(pending)
+        # Provenance: new rows for new resources (and for resources matched by identifier), updated rows otherwise.
+        new_records = []
+        changed_records = []
+        for p in pending:
+            item = p.item
+            if p.record_id is None:
+                new_records.append(
+                    {
+                        "organization_id": self.org_id,
+                        "source": self.source,
+                        "resource_type": rtype,
+                        "source_id": item.source_id,
+                        "content_hash": item.digest,
+                        "resource": RawJSON(item.text),
+                        "target_model": label,
+                        "target_id": p.target_id,
+                        "first_run_id": self.run.pk,
+                        "last_run_id": self.run.pk,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            else:
+                changed_records.append(
+                    SourceRecord(
+                        pk=p.record_id,
+                        content_hash=item.digest,
+                        resource=RawJSON(item.text),
+                        target_id=p.target_id,
+                        last_run_id=self.run.pk,
+                        updated_at=now,
+                    )
+                )
+        insert_rows(SourceRecord, new_records)
+        if changed_records:
+            SourceRecord.objects.bulk_update(
+                changed_records,
+                ["content_hash", "resource", "target_id", "last_run", "updated_at"],
+                batch_size=WRITE_BATCH,
+            )
+        patient_ids = sorted(
+            {p.target_id if rtype == "Patient" else p.mapped.patient_id for p in pending} - {None}  # type: ignore[misc]
+        )
+        if patient_ids:
+            # One audit event per patient per chunk, in the chunk's transaction (see services.fhir_import_files).
+            audit_record_many(
+                actor=self.actor,
+                action="fhir.import",
+                patient_ids=patient_ids,
+                detail={"run": self.run.pk, "resource_type": rtype},
+            )
+        # Counted and remembered only now that the writes went through.
+        created = {id(p) for p in creates}
+        for p in pending:
+            item = p.item
+            item.target_id = p.target_id
+            item.outcome = "created" if id(p) in created else "updated"
+            self.report.add(rtype, item.outcome)
+            self.resolver.remember(rtype, item.source_id, p.target_id, p.mapped.identifiers)  # type: ignore[arg-type]
+            if rtype == "Encounter":
+                self.encounters_touched.append(p.target_id)  # type: ignore[arg-type]
+
+    def _write_patient_identifiers(self, pending: list[_Pending]) -> None:
+        have = set(
+            PatientIdentifier.objects.filter(patient_id__in=[p.target_id for p in pending]).values_list(
+                "patient_id", "kind", "value"
+            )
+        )
+        rows = []
+        for p in pending:
+            for ident in p.mapped.identifiers:
+                key = (p.target_id, ident["kind"], ident["value"])
+                if key in have:
+                    continue
+                have.add(key)
+                rows.append(
+                    PatientIdentifier(
+                        patient_id=p.target_id,
+                        kind=ident["kind"],
+                        value=ident["value"],
+                        system=ident["system"],
+                        assigner_id=self.org_id if ident["kind"] == IdentifierKind.MRN else None,
+                    )
+                )
+        if rows:
+            PatientIdentifier.objects.bulk_create(rows, batch_size=WRITE_BATCH)

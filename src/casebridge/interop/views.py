@@ -1,0 +1,122 @@
+"""Organization admins' page: upload FHIR files, read import reports, set the admission case rule."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from casebridge.accounts.permissions import require
+from casebridge.clinical.coding import EncounterClass
+from casebridge.clinical.models import AdmissionCaseMode
+from casebridge.clinical.services import admission_rule_for, admission_rule_set
+from casebridge.interop.models import ImportRun
+from casebridge.interop.services import fhir_import_files
+from casebridge.kernel.errors import DomainError, NotFound
+from casebridge.web.errors import actor_required, apply_errors
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def clean(self, data, initial=None):  # type: ignore[no-untyped-def]
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(f, initial) for f in files if f]
+
+
+class UploadForm(forms.Form):
+    files = MultipleFileField(
+        widget=MultipleFileInput(attrs={"accept": ".json,.ndjson,.jsonl"}),
+        help_text="FHIR R4 Bundles (.json) or bulk-data NDJSON files named for their type (Patient.ndjson)",
+    )
+
+
+class AdmissionRuleForm(forms.Form):
+    mode = forms.ChoiceField(choices=AdmissionCaseMode.choices, label="Open a hospital case")
+    encounter_classes = forms.MultipleChoiceField(
+        choices=EncounterClass.CHOICES, widget=forms.CheckboxSelectMultiple, required=False, label="Admission classes"
+    )
+    condition_codes = forms.CharField(
+        required=False,
+        label="Conditions (for the listed-conditions mode)",
+        help_text="ICD-10-CM codes or categories (I50 covers I50.9) or SNOMED CT codes, separated by spaces",
+    )
+    review_due_hours = forms.IntegerField(
+        min_value=1, max_value=336, label="Initial review due (hours after admission)"
+    )
+
+
+@actor_required
+def import_page(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    require(actor, "organization.manage")
+    rule = admission_rule_for(actor.organization)
+    upload = UploadForm()
+    rule_form = AdmissionRuleForm(
+        initial={
+            "mode": rule.mode,
+            "encounter_classes": rule.encounter_classes,
+            "condition_codes": " ".join(rule.condition_codes or ()),
+            "review_due_hours": rule.review_due_hours,
+        }
+    )
+    if request.method == "POST" and "save_rule" in request.POST:
+        rule_form = AdmissionRuleForm(request.POST)
+        if rule_form.is_valid():
+            data = rule_form.cleaned_data
+            try:
+                admission_rule_set(
+                    actor=actor,
+                    mode=data["mode"],
+                    encounter_classes=data["encounter_classes"],
+                    condition_codes=data["condition_codes"].replace(",", " ").split(),
+                    review_due_hours=data["review_due_hours"],
+                )
+            except DomainError as exc:
+                apply_errors(rule_form, exc)
+            else:
+                messages.success(request, "Admission rule saved.")
+                return redirect("fhir_import")
+    elif request.method == "POST":
+        upload = UploadForm(request.POST, request.FILES)
+        if upload.is_valid():
+            with tempfile.TemporaryDirectory(prefix="casebridge-import-") as tmp:
+                paths = []
+                for i, uploaded in enumerate(upload.cleaned_data["files"]):
+                    # Keep the name (bulk files are typed by it), but never a path from the client.
+                    name = Path(uploaded.name or f"upload-{i}.json").name or f"upload-{i}.json"
+                    target = Path(tmp) / f"{i:03d}" / name
+                    target.parent.mkdir()
+                    with target.open("wb") as fh:
+                        for part in uploaded.chunks():
+                            fh.write(part)
+                    paths.append(str(target))
+                report = fhir_import_files(actor=actor, paths=paths, channel="upload", name_of=lambda p: p.name)
+            return redirect("fhir_import_run", run_id=report.run_id)
+    runs = ImportRun.objects.filter(organization=actor.organization).select_related("started_by")[:20]
+    return render(
+        request, "interop/import.html", {"upload": upload, "rule_form": rule_form, "runs": runs, "rule": rule}
+    )
+
+
+@actor_required
+def import_run_page(request: HttpRequest, run_id: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    require(actor, "organization.manage")
+    run = ImportRun.objects.filter(pk=run_id, organization=actor.organization).select_related("started_by").first()
+    if run is None:
+        raise NotFound(f"No import {run_id}.")
+    outcomes = ("created", "updated", "unchanged", "rejected", "skipped")
+    rows = [(rtype, [counts.get(o, 0) for o in outcomes]) for rtype, counts in sorted(run.counts.items())]
+    totals = [sum(counts.get(o, 0) for counts in run.counts.values()) for o in outcomes]
+    return render(
+        request,
+        "interop/run.html",
+        {"run": run, "rows": rows, "totals": totals, "outcomes": outcomes},
+    )

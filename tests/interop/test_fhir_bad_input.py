@@ -1,0 +1,189 @@
+"""Bad input gets a clear error and saves nothing partial; one bad resource never stops the others."""
+
+from __future__ import annotations
+
+import json
+
+from fhir_data import BULK
+
+from casebridge.clinical.models import Encounter
+from casebridge.interop.models import SourceRecord
+from casebridge.interop.services import fhir_import_files
+from casebridge.patients.models import Patient
+
+PATIENT = {
+    "resourceType": "Patient",
+    "id": "p1",
+    "identifier": [{"type": {"coding": [{"code": "MR"}]}, "system": "urn:mrn", "value": "MRN-77"}],
+    "name": [{"family": "Okafor", "given": ["Ada"]}],
+    "gender": "female",
+    "birthDate": "1948-02-03",
+}
+
+
+def _only_reason(report) -> str:
+    assert report.rejected_total == 1, report.as_text()
+    return report.rejections[0].reason
+
+
+def test_truncated_bundle_is_rejected_whole_and_saves_nothing(intake, tmp_path):
+    bundle = {"resourceType": "Bundle", "type": "batch", "entry": [{"resource": PATIENT}]}
+    text = json.dumps(bundle)
+    (tmp_path / "cut.json").write_text(text[: len(text) // 2])
+    reason = _only_reason(fhir_import_files(actor=intake, paths=[str(tmp_path / "cut.json")]))
+    assert "not valid JSON" in reason and "truncated" in reason
+    assert not Patient.objects.exists()
+
+
+def test_truncated_ndjson_line_is_rejected_and_the_other_lines_import(intake, tmp_path):
+    lines = (BULK / "Patient.000.ndjson").read_text().splitlines()[:3]
+    lines[2] = lines[2][:100]
+    (tmp_path / "Patient.ndjson").write_text("\n".join(lines))
+    report = fhir_import_files(actor=intake, paths=[str(tmp_path)])
+    reason = _only_reason(report)
+    assert report.rejections[0].where == "line 3"
+    assert "not valid JSON" in reason and "truncated" in reason
+    assert Patient.objects.count() == 2
+
+
+def test_wrong_resource_type_in_a_bulk_file_is_rejected(intake, tmp_path):
+    other = dict(PATIENT, resourceType="Patientt")
+    enc = {"resourceType": "Encounter", "id": "e1", "status": "finished", "class": {"code": "AMB"}}
+    (tmp_path / "Patient.ndjson").write_text(json.dumps(PATIENT) + "\n" + json.dumps(enc) + "\n" + json.dumps(other))
+    report = fhir_import_files(actor=intake, paths=[str(tmp_path)])
+    assert report.rejected_total == 2
+    reasons = [r.reason for r in report.rejections]
+    assert "resourceType Encounter in a bulk file of Patient resources (one type per file)" in reasons
+    assert any("Patientt" in r for r in reasons)
+    assert Patient.objects.count() == 1 and not Encounter.objects.exists()
+
+
+def test_a_resource_failing_validation_is_rejected_with_the_field(intake, tmp_path):
+    bad = dict(PATIENT, id="p2", birthDate="03/02/1948")
+    (tmp_path / "Patient.ndjson").write_text(json.dumps(PATIENT) + "\n" + json.dumps(bad) + "\n")
+    report = fhir_import_files(actor=intake, paths=[str(tmp_path)])
+    reason = _only_reason(report)
+    assert reason.startswith("does not validate as FHIR R4: Patient.birthDate")
+    assert Patient.objects.count() == 1
+
+
+def test_an_unresolvable_reference_rejects_that_resource(intake, tmp_path):
+    enc = {
+        "resourceType": "Encounter",
+        "id": "e1",
+        "status": "finished",
+        "class": {"code": "IMP"},
+        "subject": {"reference": "Patient/nobody"},
+    }
+    (tmp_path / "Encounter.ndjson").write_text(json.dumps(enc) + "\n")
+    reason = _only_reason(fhir_import_files(actor=intake, paths=[str(tmp_path)]))
+    assert "unresolvable reference" in reason and "Patient/nobody" in reason
+    assert not Encounter.objects.exists() and not SourceRecord.objects.exists()
+
+
+def test_binary_garbage_is_rejected_with_a_clear_error(intake, tmp_path):
+    (tmp_path / "Patient.ndjson").write_bytes(bytes(range(256)) * 40)
+    (tmp_path / "bundle.json").write_bytes(b"\xff\xfe\x00garbage" * 100)
+    report = fhir_import_files(actor=intake, paths=[str(tmp_path)])
+    assert report.rejected_total == 2
+    assert all("binary data" in r.reason for r in report.rejections)
+    assert not Patient.objects.exists()
+
+
+def test_a_file_over_the_limit_is_refused_before_reading(intake, tmp_path):
+    (tmp_path / "Patient.ndjson").write_text((json.dumps(PATIENT) + "\n") * 50)
+    report = fhir_import_files(actor=intake, paths=[str(tmp_path)], max_bytes=1024)
+    reason = _only_reason(report)
+    assert "larger than the import limit of 1.0 KiB" in reason
+    assert not Patient.objects.exists()
+
+
+def test_a_missing_path_is_an_input_problem(intake, tmp_path):
+    import pytest
+
+    from casebridge.interop.fhir.sources import InputProblem
+
+    with pytest.raises(InputProblem, match="no such file or folder"):
+        fhir_import_files(actor=intake, paths=[str(tmp_path / "nope")])
+
+
+def test_a_bundle_of_an_unsupported_type_is_refused(intake, tmp_path):
+    (tmp_path / "doc.json").write_text(json.dumps({"resourceType": "Bundle", "type": "document", "entry": []}))
+    reason = _only_reason(fhir_import_files(actor=intake, paths=[str(tmp_path)]))
+    assert "Bundle type 'document' is not accepted" in reason
+
+
+def test_transaction_bundle_with_one_bad_entry_saves_nothing(intake, tmp_path):
+    good_enc = {
+        "resourceType": "Encounter",
+        "status": "in-progress",
+        "class": {"code": "IMP"},
+        "subject": {"reference": "urn:uuid:p"},
+    }
+    bad_enc = dict(good_enc, subject={"reference": "Patient/ghost"})
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"fullUrl": "urn:uuid:p", "resource": PATIENT, "request": {"method": "POST", "url": "Patient"}},
+            {"fullUrl": "urn:uuid:e1", "resource": good_enc, "request": {"method": "POST", "url": "Encounter"}},
+            {"fullUrl": "urn:uuid:e2", "resource": bad_enc, "request": {"method": "POST", "url": "Encounter"}},
+        ],
+    }
+    (tmp_path / "tx.json").write_text(json.dumps(bundle))
+    report = fhir_import_files(actor=intake, paths=[str(tmp_path)])
+    assert report.changed == 0
+    assert any("transaction rolled back" in r.reason and "entry 2" in r.reason for r in report.rejections)
+    assert not Patient.objects.exists() and not Encounter.objects.exists() and not SourceRecord.objects.exists()
+    # Fixed, the same bundle commits whole.
+    bundle["entry"][2]["resource"] = dict(good_enc, subject={"reference": "urn:uuid:p"}, id="e2")
+    (tmp_path / "tx.json").write_text(json.dumps(bundle))
+    report = fhir_import_files(actor=intake, paths=[str(tmp_path)])
+    assert report.rejected_total == 0 and report.total("created") == 3
+    assert Encounter.objects.filter(patient__family_name="Okafor").count() == 2
+
+
+def test_batch_bundle_with_one_bad_entry_saves_the_rest(intake, tmp_path):
+    bad = dict(PATIENT, id="p2", gender=5)
+    other = dict(PATIENT, id="p3", identifier=[], name=[{"family": "Lind", "given": ["Bo"]}])
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [{"resource": PATIENT}, {"resource": bad}, {"resource": other}],
+    }
+    (tmp_path / "b.json").write_text(json.dumps(bundle))
+    report = fhir_import_files(actor=intake, paths=[str(tmp_path)])
+    assert _only_reason(report).startswith("does not validate")
+    assert report.rejections[0].where == "entry 1"
+    assert sorted(Patient.objects.values_list("family_name", flat=True)) == ["Lind", "Okafor"]
+
+
+def test_an_import_interrupted_midway_finishes_on_rerun_without_duplicates(intake, tmp_path, monkeypatch):
+    from casebridge.interop.fhir import importer
+
+    original = importer.FhirImporter._write
+    calls = {"n": 0}
+
+    def crash_on_second_encounter_chunk(self, spec, pending):
+        if spec.resource_type == "Encounter":
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise KeyboardInterrupt
+        return original(self, spec, pending)
+
+    files = [
+        str(BULK / f"{t}.000.ndjson") for t in ("Encounter", "Organization", "Location", "Practitioner", "Patient")
+    ]
+    monkeypatch.setattr(importer.FhirImporter, "_write", crash_on_second_encounter_chunk)
+    import pytest
+
+    with pytest.raises(KeyboardInterrupt):
+        fhir_import_files(actor=intake, paths=files, chunk_size=500)
+    partial = Encounter.objects.count()
+    assert partial == 500
+    monkeypatch.setattr(importer.FhirImporter, "_write", original)
+    report = fhir_import_files(actor=intake, paths=files, chunk_size=500)
+    assert report.rejected_total == 0
+    assert report.counts["Encounter"]["unchanged"] == partial
+    assert report.counts["Encounter"]["created"] == 1215 - partial
+    assert Encounter.objects.count() == 1215 and Patient.objects.count() == 13
