@@ -1,4 +1,4 @@
-"""The ``casebridge`` command: serve, migrate, demo, createuser, import, worker, and Django's own commands."""
+"""The ``casebridge`` command: serve, migrate, demo, createuser, import, export, worker, and Django's own commands."""
 
 from __future__ import annotations
 
@@ -212,6 +212,39 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """A patient or a case as a FHIR R4 Bundle, read as a user (so it is scoped and audited as theirs)."""
+    _setup_django()
+    import json
+    from pathlib import Path
+
+    from casebridge.accounts.models import User
+    from casebridge.accounts.selectors import actor_for
+    from casebridge.interop.fhir_export.bundles import case_export, patient_export
+    from casebridge.kernel.errors import DomainError
+
+    user = User.objects.filter(username=args.as_user, is_active=True).first()
+    actor = actor_for(user) if user is not None else None
+    if actor is None:
+        print(f"error: no active user {args.as_user!r} with a role in an organization", file=sys.stderr)
+        return 2
+    try:
+        if args.case is not None:
+            bundle = case_export(actor=actor, case_id=args.case)
+        else:
+            bundle = patient_export(actor=actor, patient_id=args.patient)
+    except DomainError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    text = json.dumps(bundle, indent=2)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        print(f"Wrote {len(bundle['entry'])} resources to {args.out}.", file=sys.stderr)
+    else:
+        print(text)
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -288,6 +321,19 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--batch", action="store_true", help="exit when the queue is empty")
     worker.add_argument("--no-timers", action="store_true", help="do not enqueue the periodic jobs (overdue check)")
     worker.set_defaults(func=cmd_worker)
+
+    export = sub.add_parser(
+        "export",
+        help="export a patient or a case as a FHIR R4 Bundle",
+        description="Write a patient's or a case's records as a FHIR R4 collection Bundle (JSON). "
+        "The export runs as the named user: it sees what they may see and is audited as theirs.",
+    )
+    which = export.add_mutually_exclusive_group(required=True)
+    which.add_argument("--patient", type=int, metavar="ID", help="the patient's CaseBridge id")
+    which.add_argument("--case", type=int, metavar="ID", help="the case's CaseBridge id")
+    export.add_argument("--as", dest="as_user", required=True, metavar="USERNAME", help="the user to export as")
+    export.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    export.set_defaults(func=cmd_export)
 
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)
