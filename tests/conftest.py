@@ -107,28 +107,3 @@ def web_as(client) -> Callable[[Actor], Client]:
         return c
 
     return login
-
-
-def pytest_collection_modifyitems(config, items) -> None:
-    """Deselect the tests of code that arrives with the fhir-import branch until it is merged
-    (markers needs_clinical and needs_importer); remove once that branch is in."""
-    import importlib.util
-
-    from django.apps import apps
-
-    missing = set()
-    if not apps.is_installed("casebridge.clinical"):
-        missing.add("needs_clinical")
-    try:
-        if importlib.util.find_spec("casebridge.interop.fhir.importer") is None:
-            missing.add("needs_importer")
-    except ModuleNotFoundError:
-        missing.add("needs_importer")
-    if not missing:
-        return
-    keep, drop = [], []
-    for item in items:
-        (drop if missing.intersection(m.name for m in item.iter_markers()) else keep).append(item)
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = keep

@@ -1,8 +1,4 @@
-"""Encounter and Condition (the clinical app of the fhir-import branch): export and /fhir/r4.
-
-Marked needs_clinical: deselected until that app is installed (tests/conftest.py). The records are made
-through the app registry, so this module imports nothing from casebridge.clinical.
-"""
+"""Encounter and Condition (the clinical app): export and /fhir/r4."""
 
 from __future__ import annotations
 
@@ -17,7 +13,6 @@ from casebridge.interop.fhir_export import bundles
 
 agency = support.agency
 demo_case = support.demo_case
-pytestmark = pytest.mark.needs_clinical
 
 ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
 ADMIT_SOURCE = "http://terminology.hl7.org/CodeSystem/admit-source"

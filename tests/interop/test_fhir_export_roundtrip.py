@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 import test_fhir_export_support as support
 from fhir.resources.R4B.bundle import Bundle
 
@@ -109,15 +108,13 @@ def test_an_exported_case_read_back_with_fhir_resources_matches_its_records(cm, 
     assert call.note[0].text == "Outcome: Referral accepted"
 
 
-@pytest.mark.needs_importer
-@pytest.mark.needs_clinical
 def test_importing_an_export_into_another_organization_reproduces_the_case_content(cm, demo_case, make_actor, make_org):
     """Enabled once fhir-import is merged. Their importer keeps CarePlan, CareTeam and Goal as received
     (clinical.Imported*); EpisodeOfCare, Task, Communication and ServiceRequest are not import types."""
-    from casebridge.interop.fhir.importer import FhirImporter
-    from casebridge.interop.models import ImportRun
     from django.apps import apps
 
+    from casebridge.interop.fhir.importer import FhirImporter
+    from casebridge.interop.models import ImportRun
     from casebridge.kernel import clock
     from casebridge.patients.models import Patient
 

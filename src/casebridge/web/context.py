@@ -24,6 +24,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("admin_users", "Users"))
     if can(actor, "organization.manage"):
         items.append(("admin_organization", "Organization"))
+        items.append(("fhir_import", "Import"))
     if actor.user.is_superuser:
         items.append(("platform_organizations", "All organizations"))
     return {
