@@ -176,7 +176,7 @@ def provider_create(*, actor: Actor, organization_id: int | None = None, **field
             fields["name"] = fields.get("name") or org.name
         provider = Provider(
             organization=org,
-            maintained_by=org or actor.organization,
+            maintained_by=actor.organization,
             created_at=now,
             updated_at=now,
             status_updated_at=now,
@@ -658,7 +658,7 @@ def referral_send(
             if not presented.exists():
                 raise ValidationFailed.on(
                     "choice_list_id",
-                    f"present the patient a choice list of {PROVIDER_TYPE_LABELS[provider_type].lower()}s "
+                    f"present the patient a choice list ({PROVIDER_TYPE_LABELS[provider_type].lower()}) "
                     "and record it before referring (42 CFR 482.43(c))",
                 )
             if choice_list is None:
