@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from casebridge.accounts import roles
 from casebridge.audit.models import AuditEvent
 from casebridge.cases.models import Case
 from casebridge.cases.selectors import case_get
 from casebridge.cases.services import case_transition
-from casebridge.accounts import roles
 from casebridge.kernel import clock
 from casebridge.kernel.clock import frozen_at
 from casebridge.kernel.errors import IllegalTransition, NotFound, PermissionDenied, ValidationFailed
