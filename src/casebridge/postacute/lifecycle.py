@@ -77,7 +77,7 @@ def path_to_transition(current: CaseStatus) -> list[CaseStatus]:
             "the patient's agreement, so it can move to transition."
         )
     steps = _FORWARD[_FORWARD.index(current) + 1 :]
-    previous = current
+    previous: CaseStatus = current
     for step in steps:
         if step not in allowed_moves(previous):  # the case machine is the authority; fail loudly if it changes
             raise IllegalTransition(f"A case in {STATUS_LABELS[previous]} cannot move to {STATUS_LABELS[step]}.")

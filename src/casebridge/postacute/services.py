@@ -323,8 +323,8 @@ def _eligibility(provider_type: str, inputs: dict[str, Any]) -> dict[str, Any]:
                 discharged_on=inputs["discharge_on"],
                 observation_or_ed_started_on=inputs.get("observation_started_on"),
             )
-            return {"rule": "SNF 3-day qualifying inpatient stay (Medicare Part A)", "eligible": snf.eligible,
-                    "reasons": list(snf.reasons)}  # fmt: skip
+            rule = "SNF 3-day qualifying inpatient stay (Medicare Part A)"
+            return {"rule": rule, "eligible": snf.eligible, "reasons": list(snf.reasons)}
         if provider_type == ProviderType.IRF and inputs.get("therapy_minutes_by_day"):
             irf = irf_intensity(
                 therapy_minutes_by_day=list(inputs["therapy_minutes_by_day"]),

@@ -21,8 +21,8 @@ def entries_for(case: Case) -> list[TimelineEntry]:
             )
         )
     for r in Referral.objects.filter(case=case).select_related("provider", "sent_by", "agreement_recorded_by"):
-        entries.append(TimelineEntry(at=r.sent_at, kind="referral", text=f"Referral sent to {r.provider.name}",
-                                     who=str(r.sent_by or "")))  # fmt: skip
+        sent = f"Referral sent to {r.provider.name}"
+        entries.append(TimelineEntry(at=r.sent_at, kind="referral", text=sent, who=str(r.sent_by or "")))
         if r.responded_at is not None:
             verb = "declined" if r.decline_reason else "accepted"
             entries.append(

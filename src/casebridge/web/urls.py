@@ -26,4 +26,5 @@ urlpatterns = [
     path("", include("casebridge.careplans.urls")),
     path("", include("casebridge.communications.urls")),
     path("", include("casebridge.audit.urls")),
+    path("", include("casebridge.postacute.urls")),
 ]
