@@ -177,7 +177,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 # Periodic jobs the worker enqueues itself (django-tasks has no scheduler). Each job is idempotent,
 # so several workers enqueueing the same job only repeat harmless work.
-TIMERS: list[tuple[str, float]] = [("casebridge.tasks.escalation.flag_overdue_tasks", 300.0)]
+TIMERS: list[tuple[str, float]] = [
+    ("casebridge.tasks.escalation.flag_overdue_tasks", 300.0),
+    ("casebridge.postacute.services.remind_overdue_referrals_job", 300.0),
+]
 
 
 def _run_timers(stop: threading.Event) -> None:

@@ -47,6 +47,14 @@ permissions.add_rule("caseload.view", _has(r.SUPERVISOR))
 permissions.add_rule("audit.view", _has(r.AUDITOR))
 permissions.add_rule("organization.manage", _has(r.ORG_ADMIN))
 permissions.add_rule("user.manage", _has(r.ORG_ADMIN))
+# Post-acute directory and referrals. Social workers hold the case manager role (discipline SW).
+permissions.add_rule("directory.view", clinical | _has(r.ORG_ADMIN))
+permissions.add_rule("directory.manage", _has(r.SUPERVISOR, r.ORG_ADMIN))
+permissions.add_rule("provider.status", _has(r.INTAKE_COORDINATOR, r.SUPERVISOR, r.ORG_ADMIN))
+permissions.add_rule("choicelist.change", case_managing)
+permissions.add_rule("referral.send", case_managing)
+permissions.add_rule("referral.view", clinical)
+permissions.add_rule("referral.respond", _has(r.INTAKE_COORDINATOR, r.CASE_MANAGER, r.SUPERVISOR))
 
 PERMISSION_NAMES = sorted(permissions.keys())
 

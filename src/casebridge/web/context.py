@@ -16,6 +16,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = []
     if can(actor, "case.view"):
         items += [("worklist", "Worklist"), ("patient_search", "Patients")]
+    if can(actor, "referral.respond") and actor.organization.org_type not in ("hospital", "insurer"):
+        items.append(("referral_queue", "Referrals"))
+    if can(actor, "directory.view"):
+        items.append(("directory", "Directory"))
     if can(actor, "caseload.view"):
         items.append(("caseload", "Caseload"))
     if can(actor, "audit.view"):
