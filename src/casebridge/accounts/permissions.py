@@ -47,6 +47,15 @@ permissions.add_rule("caseload.view", _has(r.SUPERVISOR))
 permissions.add_rule("audit.view", _has(r.AUDITOR))
 permissions.add_rule("organization.manage", _has(r.ORG_ADMIN))
 permissions.add_rule("user.manage", _has(r.ORG_ADMIN))
+# Coverage and negotiation (issue 5). Which organization may act is checked in the coverage services.
+permissions.add_rule("coverage.plan", case_managing)
+permissions.add_rule("benefit.manage", _has(r.ORG_ADMIN, r.MEDICAL_DIRECTOR))
+permissions.add_rule("price.manage", _has(r.ORG_ADMIN, r.SUPERVISOR))
+permissions.add_rule(
+    "negotiation.respond",
+    _has(r.CASE_MANAGER, r.SUPERVISOR, r.MEDICAL_DIRECTOR, r.ORG_ADMIN, r.UR_NURSE, r.PHYSICIAN_ADVISOR),
+)
+permissions.add_rule("coverage.report", _has(r.CASE_MANAGER, r.SUPERVISOR, r.MEDICAL_DIRECTOR, r.ORG_ADMIN))
 
 PERMISSION_NAMES = sorted(permissions.keys())
 

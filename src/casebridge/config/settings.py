@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "casebridge.careplans",
     "casebridge.tasks",
     "casebridge.communications",
+    "casebridge.coverage",
     "casebridge.web",
 ]
 
