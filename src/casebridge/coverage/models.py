@@ -332,6 +332,11 @@ class ProposalLine(models.Model):
     class Meta:
         ordering = ["party__position", "pk"]
 
+    @property
+    def gain_after_cents(self) -> int:
+        """What the party keeps of its benefit from the deal after paying its share."""
+        return int(self.walkaway_cents - self.share_cents)
+
 
 class AgreementStatus(models.TextChoices):
     SIGNED = "signed", "Signed"

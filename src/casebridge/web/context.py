@@ -16,6 +16,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = []
     if can(actor, "case.view"):
         items += [("worklist", "Worklist"), ("patient_search", "Patients")]
+    if can(actor, "negotiation.respond") or can(actor, "benefit.manage"):
+        items.append(("coverage_home", "Coverage"))
     if can(actor, "caseload.view"):
         items.append(("caseload", "Caseload"))
     if can(actor, "audit.view"):

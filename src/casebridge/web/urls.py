@@ -25,5 +25,6 @@ urlpatterns = [
     path("", include("casebridge.tasks.urls")),
     path("", include("casebridge.careplans.urls")),
     path("", include("casebridge.communications.urls")),
+    path("", include("casebridge.coverage.urls")),
     path("", include("casebridge.audit.urls")),
 ]
