@@ -139,6 +139,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_negotiate(args: argparse.Namespace) -> int:
+    # Pure engine: no database, no Django setup.
+    from casebridge.coverage.scenario import main as scenario_main
+
+    return scenario_main([args.file])
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -193,6 +200,15 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--batch", action="store_true", help="exit when the queue is empty")
     worker.add_argument("--no-timers", action="store_true", help="do not enqueue the periodic jobs (overdue check)")
     worker.set_defaults(func=cmd_worker)
+
+    negotiate = sub.add_parser(
+        "negotiate",
+        help="solve a coverage negotiation scenario file and print the proposals",
+        description="Print walk-aways, feasibility and a proposal under each allocation rule. "
+        "Exit 0 if a deal exists, 1 if not, 2 if the file is unreadable or invalid.",
+    )
+    negotiate.add_argument("file", help="scenario file (YAML or JSON)")
+    negotiate.set_defaults(func=cmd_negotiate)
 
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)
