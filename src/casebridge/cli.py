@@ -248,6 +248,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_negotiate(args: argparse.Namespace) -> int:
+    # Pure engine: no database, no Django setup.
+    from casebridge.coverage.scenario import main as scenario_main
+
+    return scenario_main([args.file])
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -337,6 +344,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--as", dest="as_user", required=True, metavar="USERNAME", help="the user to export as")
     export.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     export.set_defaults(func=cmd_export)
+
+    negotiate = sub.add_parser(
+        "negotiate",
+        help="solve a coverage negotiation scenario file and print the proposals",
+        description="Print walk-aways, feasibility and a proposal under each allocation rule. "
+        "Exit 0 if a deal exists, 1 if not, 2 if the file is unreadable or invalid.",
+    )
+    negotiate.add_argument("file", help="scenario file (YAML or JSON)")
+    negotiate.set_defaults(func=cmd_negotiate)
 
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -55,6 +55,15 @@ permissions.add_rule("choicelist.change", case_managing)
 permissions.add_rule("referral.send", case_managing)
 permissions.add_rule("referral.view", clinical)
 permissions.add_rule("referral.respond", _has(r.INTAKE_COORDINATOR, r.CASE_MANAGER, r.SUPERVISOR))
+# Coverage and negotiation (issue 5). Which organization may act is checked in the coverage services.
+permissions.add_rule("coverage.plan", case_managing)
+permissions.add_rule("benefit.manage", _has(r.ORG_ADMIN, r.MEDICAL_DIRECTOR))
+permissions.add_rule("price.manage", _has(r.ORG_ADMIN, r.SUPERVISOR))
+permissions.add_rule(
+    "negotiation.respond",
+    _has(r.CASE_MANAGER, r.SUPERVISOR, r.MEDICAL_DIRECTOR, r.ORG_ADMIN, r.UR_NURSE, r.PHYSICIAN_ADVISOR),
+)
+permissions.add_rule("coverage.report", _has(r.CASE_MANAGER, r.SUPERVISOR, r.MEDICAL_DIRECTOR, r.ORG_ADMIN))
 
 PERMISSION_NAMES = sorted(permissions.keys())
 

@@ -19,3 +19,4 @@ def register(api: NinjaAPI) -> None:
     api.add_router("/", "casebridge.tasks.api.router")
     api.add_router("/", "casebridge.careplans.api.router")
     api.add_router("/", "casebridge.postacute.api.router")
+    api.add_router("/", "casebridge.coverage.api.router")

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "casebridge.clinical",
     "casebridge.interop",
     "casebridge.postacute",
+    "casebridge.coverage",
     "casebridge.web",
 ]
 

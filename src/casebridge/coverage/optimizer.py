@@ -362,6 +362,7 @@ class OptionLedger:
     provider_margin: Mapping[str, Cents | None]
     hospital_cost: Cents
     assumptions: tuple[str, ...]
+    provider_non_covered: Mapping[str, Cents] = field(default_factory=dict)
 
     @property
     def patient_liability(self) -> Cents:
@@ -378,6 +379,7 @@ def evaluate_care_option(
     insurer = patient = non_covered = hospital_cost = total = 0
     revenue: dict[str, Cents] = {}
     margin: dict[str, Cents] = {}
+    uncovered_by_provider: dict[str, Cents] = {}
     unknown_cost: set[str] = set()  # a margin is unknown if any of the provider's costs is
     notes: list[str] = []
     for item in option.lines:
@@ -396,6 +398,8 @@ def evaluate_care_option(
         insurer += share.insurer
         patient += share.patient_oop
         non_covered += share.non_covered
+        if share.non_covered:
+            uncovered_by_provider[item.provider_id] = uncovered_by_provider.get(item.provider_id, 0) + share.non_covered
         total += line.amount
         notes += share.assumptions
         revenue[item.provider_id] = revenue.get(item.provider_id, 0) + line.amount
@@ -405,7 +409,16 @@ def evaluate_care_option(
             margin[item.provider_id] = margin.get(item.provider_id, 0) + line.amount - item.unit_cost * line.units
     margins: dict[str, Cents | None] = {p: None if p in unknown_cost else margin.get(p, 0) for p in revenue}
     return OptionLedger(
-        option.name, total, insurer, patient, non_covered, revenue, margins, hospital_cost, tuple(notes)
+        option.name,
+        total,
+        insurer,
+        patient,
+        non_covered,
+        revenue,
+        margins,
+        hospital_cost,
+        tuple(notes),
+        uncovered_by_provider,
     )
 
 

@@ -20,6 +20,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("referral_queue", "Referrals"))
     if can(actor, "directory.view"):
         items.append(("directory", "Directory"))
+    if can(actor, "negotiation.respond") or can(actor, "benefit.manage"):
+        items.append(("coverage_home", "Coverage"))
     if can(actor, "caseload.view"):
         items.append(("caseload", "Caseload"))
     if can(actor, "audit.view"):

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("casebridge.tasks.urls")),
     path("", include("casebridge.careplans.urls")),
     path("", include("casebridge.communications.urls")),
+    path("", include("casebridge.coverage.urls")),
     path("", include("casebridge.audit.urls")),
     path("", include("casebridge.interop.urls")),
     path("", include("casebridge.postacute.urls")),
