@@ -8,6 +8,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from casebridge.accounts.middleware import client_ip
@@ -56,6 +57,17 @@ class BearerToken(HttpBearer):
         return actor
 
 
+class JsonObjectParser(Parser):
+    """Request bodies are JSON objects. Ninja would otherwise read ``42`` or ``[]`` as an object with
+    no fields, so a PATCH with such a body succeeded as an empty change; now it is a 400."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise ValueError("the request body must be a JSON object")
+        return data
+
+
 class CaseBridgeAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
@@ -84,6 +96,7 @@ def build_api() -> CaseBridgeAPI:
         description="Case management records. Authenticate with `POST /api/v1/auth/token`, then send "
         "`Authorization: Bearer <token>`. Errors are RFC 9457 problem details.",
         auth=BearerToken(),
+        parser=JsonObjectParser(),
         urls_namespace="api",
         openapi_url="/openapi.json",
         docs_url="/docs",
