@@ -17,7 +17,7 @@ from casebridge.api.router import api as ninja_api
 from tests.api.endpoints import ENDPOINTS, fill_path, operations, request_body_schema, resolve
 from tests.conftest import api_client_for
 from tests.support import db
-from tests.support.world import MISSING_ID, World
+from tests.support.world import World
 
 SCHEMA = ninja_api.get_openapi_schema(path_prefix="/api/v1")
 OPS = {(m, p): op for m, p, op in operations(SCHEMA) if (m, p) in ENDPOINTS}
