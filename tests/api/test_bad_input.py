@@ -271,3 +271,31 @@ def test_an_illegal_case_transition_gets_409(caller):
 def test_an_unknown_api_path_gets_a_404_problem(caller):
     response = caller.clients["cm"].get("/api/v1/no-such-thing")
     assert response.status_code == 404
+
+
+NUL_CASES = [(m, p, name) for m, p in WITH_BODY for name, prop in _body_fields(m, p) if "string" in json.dumps(prop)]
+
+
+@pytest.mark.parametrize(("method", "path", "field"), NUL_CASES, ids=[f"{m} {p} {f}" for m, p, f in NUL_CASES])
+def test_a_nul_character_in_a_text_field_gets_422_naming_the_field(caller, world, method, path, field):
+    """PostgreSQL cannot store NUL in text: without this check such input failed inside the database as a 500."""
+    example = ENDPOINTS[(method, path)]
+    body = example.body({**world.ids, "username": world.cm.user.username}) if example.body else {}
+    body[field] = "a\x00b"
+    before = db.snapshot()
+    problem = assert_problem(caller.send_as_owner(method, path, body=body), 422)
+    assert field in [e["field"] for e in problem["errors"]], problem
+    assert not db.diff(before, db.snapshot())
+
+
+@pytest.mark.parametrize(
+    ("path", "param"), [("/api/v1/patients", "name"), ("/api/v1/patients", "identifier"), ("/api/v1/cases", "status")]
+)
+def test_a_nul_character_in_a_query_parameter_gets_422_naming_it(caller, path, param):
+    problem = assert_problem(caller.send("GET", path, query=f"{param}=a%00b"), 422)
+    assert param in [e["field"] for e in problem["errors"]], problem
+
+
+def test_a_malformed_body_says_what_could_not_be_parsed(caller):
+    problem = assert_problem(caller.send("POST", "/api/v1/patients", raw=b"[1, 2]"), 400)
+    assert "JSON object" in problem["detail"]

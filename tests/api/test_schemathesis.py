@@ -8,6 +8,7 @@ and never a 5xx.
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 import schemathesis
@@ -58,7 +59,7 @@ def demo_token(hospital) -> str:
 
 @schema.parametrize()
 @settings(
-    max_examples=25,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "25")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
