@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -17,6 +19,12 @@ from casebridge.cases.services import case_open
 from casebridge.kernel.actor import Actor
 from casebridge.patients.services import patient_create
 from tests.support import world as world_support
+
+# tests/ is a package (so shared helpers import as tests.support...), which takes tests/ itself off
+# sys.path; keep it there for modules that import their siblings by bare name (careplans_support).
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
 
 PASSWORD = "correct-horse-battery-9"
 _seq = itertools.count(1)
