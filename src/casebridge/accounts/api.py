@@ -12,6 +12,7 @@ from casebridge.accounts.permissions import require
 from casebridge.accounts.roles import ROLE_CHOICES
 from casebridge.accounts.selectors import actor_for, organization_list, organization_user_get, organization_users
 from casebridge.api.base import actor_of
+from casebridge.api.problems import PROBLEM_CONTENT_TYPE
 from casebridge.api.types import MAX_ID
 
 auth_router = Router(tags=["auth"])
@@ -44,7 +45,20 @@ class TokenInfo(Schema):
     revoked_at: dt.datetime | None
 
 
-@auth_router.post("/token", auth=None, response={201: TokenOut})
+_PROBLEM = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+@auth_router.post(
+    "/token",
+    auth=None,
+    response={201: TokenOut},
+    openapi_extra={
+        "responses": {
+            "401": {"description": "Wrong username or password", "content": _PROBLEM},
+            "429": {"description": "Too many failed sign-ins; wait and try again", "content": _PROBLEM},
+        }
+    },
+)
 def token_create(request: HttpRequest, payload: TokenRequest) -> Status[TokenOut]:
     ip = client_ip(request)
     if services.login_is_throttled(username=payload.username, client_ip=ip):

@@ -8,6 +8,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from casebridge.accounts.middleware import client_ip
@@ -56,6 +57,44 @@ class BearerToken(HttpBearer):
         return actor
 
 
+def _nul_paths(value: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Where a NUL character hides in parsed input. PostgreSQL refuses to store or even compare
+    text containing NUL, so such input would fail inside the database as a 500."""
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = [(*path, str(k)) for k in value if isinstance(k, str) and "\x00" in k]
+        return found + [p for k, v in value.items() for p in _nul_paths(v, (*path, str(k)))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _nul_paths(v, (*path, str(i)))]
+    return []
+
+
+def _refuse_nul(data: Any, where: str) -> None:
+    paths = _nul_paths(data)
+    if paths:
+        raise ValidationError(
+            [{"loc": (where, *p), "msg": "must not contain NUL characters", "type": "string_nul"} for p in paths]
+        )
+
+
+class JsonObjectParser(Parser):
+    """Request bodies are JSON objects. Ninja would otherwise read ``42`` or ``[]`` as an object with
+    no fields, so a PATCH with such a body succeeded as an empty change; now it is a 400."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise ValueError("the request body must be a JSON object")
+        _refuse_nul(data, "body")
+        return data
+
+    def parse_querydict(self, data: Any, list_fields: list[str], request: HttpRequest) -> dict[str, Any]:
+        parsed = super().parse_querydict(data, list_fields, request)
+        _refuse_nul(parsed, "query")
+        return parsed
+
+
 class CaseBridgeAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
@@ -84,6 +123,7 @@ def build_api() -> CaseBridgeAPI:
         description="Case management records. Authenticate with `POST /api/v1/auth/token`, then send "
         "`Authorization: Bearer <token>`. Errors are RFC 9457 problem details.",
         auth=BearerToken(),
+        parser=JsonObjectParser(),
         urls_namespace="api",
         openapi_url="/openapi.json",
         docs_url="/docs",
@@ -113,7 +153,12 @@ def build_api() -> CaseBridgeAPI:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return problem_response(status=exc.status_code, title="Request refused", detail=str(exc))
+        # Ninja wraps whatever the body parser raised in a bare "Cannot parse request body" 400.
+        cause = exc.__cause__
+        if isinstance(cause, ValidationError):
+            return validation_error(request, cause)
+        detail = f"{exc}: {cause}" if isinstance(cause, ValueError) else str(exc)
+        return problem_response(status=exc.status_code, title="Request refused", detail=detail)
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

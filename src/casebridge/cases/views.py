@@ -34,7 +34,11 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     staff = staff_with_role(actor=actor, roles=(CASE_MANAGER, SUPERVISOR, UR_NURSE))
     raw_patient = request.POST.get("patient_id") or request.GET.get("patient", "")
-    patient = patient_get(actor=actor, patient_id=int(raw_patient)) if raw_patient.isdigit() else None
+    patient = (
+        patient_get(actor=actor, patient_id=int(raw_patient))
+        if raw_patient.isascii() and raw_patient.isdigit()
+        else None
+    )
     if patient is None:
         messages.error(request, "Choose a patient first, then open a case from their page.")
         return redirect("patient_search")

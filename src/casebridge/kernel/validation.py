@@ -20,8 +20,10 @@ def errors_from(exc: ValidationError) -> dict[str, list[str]]:
 
 
 def validate_model(instance: models.Model, *, exclude: Iterable[str] = (), unique: bool = True) -> None:
+    """``unique=False`` leaves uniqueness (fields and constraints) to the database, for callers that turn
+    the IntegrityError into a field-named error themselves."""
     try:
-        instance.full_clean(exclude=list(exclude), validate_unique=unique)
+        instance.full_clean(exclude=list(exclude), validate_unique=unique, validate_constraints=unique)
     except ValidationError as exc:
         field_errors = errors_from(exc)
         summary = "; ".join(f"{f}: {' '.join(msgs)}" for f, msgs in field_errors.items())

@@ -108,6 +108,14 @@ def _identifier_add(
         assigner = actor.organization
     ident = PatientIdentifier(patient=patient, kind=kind, value=value, assigner=assigner, system=system)
     validate_model(ident, exclude=["patient"], unique=False)
+    if assigner is None:
+        # The database constraint cannot see these (NULL assigners never collide), so check here: within one
+        # organization an MBI or unassigned ID names one patient; across organizations it is the same person's.
+        holders = PatientIdentifier.objects.filter(
+            kind=kind, value=value, assigner__isnull=True, patient__organization_id=patient.organization_id
+        )
+        if holders.exists():
+            raise ValidationFailed.on("value", f"{value} is already assigned to another patient")
     try:
         with transaction.atomic():
             ident.save()

@@ -14,6 +14,7 @@ from casebridge.patients.selectors import patient_get, patient_search
 from casebridge.web.errors import actor_required, apply_errors
 
 PAGE = 50
+MAX_PAGE = 2000
 
 
 @actor_required
@@ -21,7 +22,9 @@ def patient_search_view(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     form = SearchForm(request.GET or None)
     results = None
-    page = max(1, int(request.GET.get("page", "1") or 1)) if request.GET.get("page", "1").isdigit() else 1
+    raw_page = request.GET.get("page", "1")
+    # isdigit() alone accepts "²", which int() refuses; the cap keeps the offset a small integer.
+    page = min(max(1, int(raw_page)), MAX_PAGE) if raw_page.isascii() and raw_page.isdigit() else 1
     if form.is_bound and form.is_valid() and any(form.cleaned_data.values()):
         results = patient_search(actor=actor, **form.cleaned_data, limit=PAGE + 1, offset=(page - 1) * PAGE)
     has_next = results is not None and len(results) > PAGE
