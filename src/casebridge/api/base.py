@@ -33,6 +33,7 @@ DOCUMENTED_ERRORS = {
     "404": "Not found (or not visible to your organization)",
     "409": "Edit conflict or illegal status change",
     "413": "Request body too large",
+    "415": "Unsupported media type (e.g. a document type not accepted)",
     "422": "Invalid input: each error names its field",
 }
 

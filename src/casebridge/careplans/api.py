@@ -77,7 +77,7 @@ class AnswersIn(Schema):
     version: int = Field(ge=1, le=MAX_ID, description="The assessment version you read; a stale one gets 409")
 
 
-class CompleteIn(Schema):
+class AssessmentCompleteIn(Schema):
     answers: dict[str, AnswerValue] = Field(default_factory=dict, max_length=100)
     version: int | None = Field(None, ge=1, le=MAX_ID)
 
@@ -116,7 +116,7 @@ def assessment_answer(
 
 @router.post("/assessments/{assessment_id}/complete", response=CompleteOut)
 def assessment_complete(
-    request: HttpRequest, payload: CompleteIn, assessment_id: int = Path(..., ge=1, le=MAX_ID)
+    request: HttpRequest, payload: AssessmentCompleteIn, assessment_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> dict[str, Any]:
     assessment, needs = services.assessment_complete(
         actor=actor_of(request), assessment_id=assessment_id, answers=payload.answers, version=payload.version

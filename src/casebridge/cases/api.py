@@ -100,14 +100,14 @@ def case_update(request: HttpRequest, payload: CasePatch, case_id: int = Path(..
     return services.case_update(actor=actor_of(request), case_id=case_id, version=version, **changes)
 
 
-class TransitionIn(Schema):
+class CaseTransitionIn(Schema):
     status: str = Field(pattern=STATUS_PATTERN)
     reason: str = Field("", max_length=300)
     version: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 @router.post("/{case_id}/transition", response=CaseDetail)
-def case_transition(request: HttpRequest, payload: TransitionIn, case_id: int = Path(..., ge=1, le=MAX_ID)) -> Case:
+def case_transition(request: HttpRequest, payload: CaseTransitionIn, case_id: int = Path(..., ge=1, le=MAX_ID)) -> Case:
     return services.case_transition(
         actor=actor_of(request),
         case_id=case_id,

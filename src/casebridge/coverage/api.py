@@ -116,20 +116,20 @@ def rate_add(request: HttpRequest, payload: RateIn) -> Status[ContractedRate]:
 # --- care options ----------------------------------------------------------------------------------
 
 
-class NeedIn(Schema):
+class CoverageNeedIn(Schema):
     description: str = Field(min_length=1, max_length=300)
     category: str = Field(max_length=40)
 
 
-class NeedOut(Schema):
+class CoverageNeedOut(Schema):
     id: int
     description: str
     category: str
     source: str
 
 
-@router.post("/cases/{case_id}/coverage/needs", response={201: NeedOut})
-def need_add(request: HttpRequest, payload: NeedIn, case_id: int = ID_PATH()) -> Status[CoverageNeed]:
+@router.post("/cases/{case_id}/coverage/needs", response={201: CoverageNeedOut})
+def need_add(request: HttpRequest, payload: CoverageNeedIn, case_id: int = ID_PATH()) -> Status[CoverageNeed]:
     return Status(201, cov.need_add(actor=actor_of(request), case_id=case_id, **payload.dict()))
 
 
@@ -265,7 +265,7 @@ class NegotiationOpenIn(Schema):
     item: str = Field("infusion pumps", min_length=1, max_length=200)
 
 
-class PartyOut(Schema):
+class NegotiationPartyOut(Schema):
     key: str
     name: str
     kind: str
@@ -308,7 +308,7 @@ class NegotiationOut(Schema):
     status: str
     version: int
     runs: bool
-    parties: list[PartyOut]
+    parties: list[NegotiationPartyOut]
     proposal_number: int | None
     proposal_rule: str | None
     lines: list[LineOut]
@@ -393,7 +393,7 @@ class WalkawayIn(Schema):
     party_key: str | None = Field(None, max_length=32)
 
 
-@router.post("/negotiations/{negotiation_id}/walkaway", response=PartyOut)
+@router.post("/negotiations/{negotiation_id}/walkaway", response=NegotiationPartyOut)
 def walkaway_correct(request: HttpRequest, payload: WalkawayIn, negotiation_id: int = ID_PATH()) -> NegotiationParty:
     return cov.walkaway_correct(actor=actor_of(request), negotiation_id=negotiation_id, **payload.dict())
 

@@ -105,14 +105,14 @@ def task_update(request: HttpRequest, payload: TaskPatch, task_id: int = Path(..
     return services.task_update(actor=actor_of(request), task_id=task_id, version=version, **changes)
 
 
-class TransitionIn(Schema):
+class TaskTransitionIn(Schema):
     status: str = Field(pattern=STATUS_PATTERN)
     reason: str = Field("", max_length=300)
     version: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 @router.post("/tasks/{task_id}/transition", response=TaskOut)
-def task_transition(request: HttpRequest, payload: TransitionIn, task_id: int = Path(..., ge=1, le=MAX_ID)) -> Task:
+def task_transition(request: HttpRequest, payload: TaskTransitionIn, task_id: int = Path(..., ge=1, le=MAX_ID)) -> Task:
     return services.task_transition(
         actor=actor_of(request),
         task_id=task_id,
@@ -122,13 +122,13 @@ def task_transition(request: HttpRequest, payload: TransitionIn, task_id: int = 
     )
 
 
-class CompleteIn(Schema):
+class TaskCompleteIn(Schema):
     version: int | None = Field(None, ge=1, le=MAX_ID)
     note: str = Field("", max_length=300)
 
 
 @router.post("/tasks/{task_id}/complete", response=TaskOut)
-def task_complete(request: HttpRequest, payload: CompleteIn, task_id: int = Path(..., ge=1, le=MAX_ID)) -> Task:
+def task_complete(request: HttpRequest, payload: TaskCompleteIn, task_id: int = Path(..., ge=1, le=MAX_ID)) -> Task:
     return services.task_complete(actor=actor_of(request), task_id=task_id, version=payload.version, note=payload.note)
 
 
