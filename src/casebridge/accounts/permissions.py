@@ -47,6 +47,10 @@ permissions.add_rule("caseload.view", _has(r.SUPERVISOR))
 permissions.add_rule("audit.view", _has(r.AUDITOR))
 permissions.add_rule("organization.manage", _has(r.ORG_ADMIN))
 permissions.add_rule("user.manage", _has(r.ORG_ADMIN))
+# Utilization review (42 CFR 482.30): nurses and case managers review; physicians decide; leadership owns criteria.
+permissions.add_rule("review.perform", _has(r.UR_NURSE, r.CASE_MANAGER, r.SUPERVISOR))
+permissions.add_rule("review.decide", _has(r.PHYSICIAN_ADVISOR, r.MEDICAL_DIRECTOR))
+permissions.add_rule("criteria.manage", _has(r.MEDICAL_DIRECTOR, r.ORG_ADMIN))
 
 PERMISSION_NAMES = sorted(permissions.keys())
 
