@@ -92,11 +92,12 @@ def test_a_nine_midnight_chemotherapy_stay_crossed_two_midnights_but_needs_docum
     assert crit["crossed_two_midnights"].status is S.MET
     assert crit["crossed_two_midnights"].evidence[0].resource_type == "Encounter"
     assert crit["crossed_two_midnights"].evidence[0].value == "9"
-    # Chemotherapy, CT and hearing tests are on no inpatient-only list: the procedures checked are the evidence.
+    # Chemotherapy, CT and hearing tests are on no inpatient-only list: no procedure qualifies.
     assert crit["inpatient_only_procedure"].status is S.NOT_MET
-    assert {e.display for e in crit["inpatient_only_procedure"].evidence} >= {
-        "Combined chemotherapy and radiation therapy (procedure)"
-    }
+    assert crit["inpatient_only_procedure"].evidence == ()
+    assert crit["inpatient_only_procedure"].explanation == (
+        "no Procedure coded %inpatientOnlyCodes, %inpatientOnlySnomed in this stay"
+    )
     assert crit["complex_factors"].status is S.UNKNOWN
     assert result.status is S.UNKNOWN
     assert c.recommend([result]).level is None

@@ -199,7 +199,9 @@ def _codes(value: Any, where: str) -> tuple[str, ...]:
     if value in (None, ""):
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str | int) and str(v).strip() for v in value):
-        raise CriteriaFormatError(where, 'must be a list of codes, "system|code" (a trailing * matches a prefix)')
+        raise CriteriaFormatError(
+            where, 'must be a list of codes, "system|code" (a trailing * matches a prefix; %name a variable\'s values)'
+        )
     return tuple(str(v).strip() for v in value)
 
 
@@ -225,6 +227,10 @@ def _criterion(data: Any, where: str, variables: Iterable[str] = ()) -> Criterio
     if resource not in RESOURCE_TYPES:
         raise CriteriaFormatError(f"{where}.resource", f"must be one of {', '.join(RESOURCE_TYPES)}")
     names = (*BUILTIN_VARIABLES, *variables)
+    codes = _codes(data.get("codes"), f"{where}.codes")
+    for code in codes:
+        if code.startswith("%") and code[1:] not in names:
+            raise CriteriaFormatError(f"{where}.codes", f"{code} names no variable of the set")
     test = _text(data, "test", f"{where}.")
     _check_fhirpath(f"{where}.test", test, str(resource), names)
     value = _text(data, "value", f"{where}.", required=False)
@@ -241,7 +247,7 @@ def _criterion(data: Any, where: str, variables: Iterable[str] = ()) -> Criterio
         text=text,
         kind="auto",
         resource=str(resource),
-        codes=_codes(data.get("codes"), f"{where}.codes"),
+        codes=codes,
         test=test,
         value=value,
         scope=str(scope),
@@ -342,6 +348,10 @@ def codings_of(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return []
 
 
+def _recency(record: Record) -> str:
+    return _when(record.resource)
+
+
 class PreparedRecord:
     """The patient's resources indexed by type, scope and code, built once per review."""
 
@@ -350,6 +360,8 @@ class PreparedRecord:
         self.by_type: dict[tuple[str, str], list[Record]] = {}
         self.by_code: dict[tuple[str, str, str], list[Record]] = {}
         self.codes_by_type: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        # Test results per (expression, variables, record): sets that share a criterion evaluate it once.
+        self.memo: dict[tuple[str, str, int], bool] = {}
         if encounter is not None:
             self._add(Record("Encounter", str(encounter.get("id", "")), encounter, in_encounter=True))
         for record in records:
@@ -366,12 +378,20 @@ class PreparedRecord:
                 self.by_code.setdefault((scope, record.resource_type, f"{system}|{code}"), []).append(record)
                 self.by_code.setdefault((scope, record.resource_type, f"|{code}"), []).append(record)
 
-    def candidates(self, criterion: Criterion) -> list[Record]:
+    def candidates(self, criterion: Criterion, variables: Mapping[str, Any] | None = None) -> list[Record]:
+        """The records a criterion looks at, most recent first. A code written ``%name`` stands for the values of
+        that variable (any code system; the FHIRPath test can still insist on one)."""
         key = (criterion.scope, criterion.resource)
         if not criterion.codes:
-            return list(self.by_type.get(key, ()))
+            return sorted(self.by_type.get(key, ()), key=_recency, reverse=True)
         found: dict[int, Record] = {}
+        wanted_codes: list[str] = []
         for wanted in criterion.codes:
+            if wanted.startswith("%"):
+                wanted_codes.extend(f"|{v}" for v in (variables or {}).get(wanted[1:], ()))
+            else:
+                wanted_codes.append(wanted)
+        for wanted in wanted_codes:
             system, _, code = wanted.rpartition("|")
             if code.endswith("*"):
                 prefix = code[:-1]
@@ -382,7 +402,7 @@ class PreparedRecord:
             else:
                 for r in self.by_code.get((*key, f"{system}|{code}"), ()):
                     found[id(r)] = r
-        return list(found.values())
+        return sorted(found.values(), key=_recency, reverse=True)
 
 
 # --- evaluation ------------------------------------------------------------------------------------
@@ -543,7 +563,7 @@ def evaluate_criterion(
             criterion.id, criterion.text, "manual", answer.value, (), f"answered {answer.value.value}{who}{note}"
         )
     env = dict(variables or {})
-    candidates = prepared.candidates(criterion)
+    candidates = prepared.candidates(criterion, env)
     where = "this stay" if criterion.scope == "encounter" else "the patient's record"
     wanted = f" coded {', '.join(criterion.codes)}" if criterion.codes else ""
     if not candidates:
@@ -552,23 +572,33 @@ def evaluate_criterion(
             criterion.id, criterion.text, "auto", status, (), f"no {criterion.resource}{wanted} in {where}"
         )
     fn = compiled(criterion.test)
+    env_key = repr(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in env.items()))
     matched: list[Record] = []
     errors = 0
     for record in candidates:
-        try:
-            if _truthy(fn(record.resource, env)):
-                matched.append(record)
-        except Exception:  # noqa: BLE001 - one malformed resource must not sink the review
-            errors += 1
+        memo_key = (criterion.test, env_key, id(record))
+        hit = prepared.memo.get(memo_key)
+        if hit is None:
+            try:
+                hit = _truthy(fn(record.resource, env))
+            except Exception:  # noqa: BLE001 - one malformed resource must not sink the review
+                errors += 1
+                continue
+            prepared.memo[memo_key] = hit
+        if hit:
+            matched.append(record)
+            if len(matched) >= MAX_EVIDENCE:
+                break  # candidates come most recent first: the latest matches are the evidence
     if matched:
-        evidence = tuple(_evidence(r, criterion, env) for r in matched[:MAX_EVIDENCE])
+        evidence = tuple(_evidence(r, criterion, env) for r in matched)
+        count = f"at least {len(matched)}" if len(matched) >= MAX_EVIDENCE else str(len(matched))
         return CriterionResult(
             criterion.id,
             criterion.text,
             "auto",
             Status.MET,
             evidence,
-            f"{len(matched)} of {len(candidates)} {criterion.resource} record(s) in {where} match",
+            f"{count} of {len(candidates)} {criterion.resource} record(s) in {where} match",
         )
     if errors == len(candidates):
         return CriterionResult(
