@@ -1122,11 +1122,11 @@ def criteria_set_new_version(
     require(actor, "criteria.manage")
     if not change_note.strip():
         raise ValidationFailed.on("change_note", "say what changed")
-    definition = _parse(text, fmt)
     with transaction.atomic():
         cset = CriteriaSet.objects.select_for_update().filter(pk=set_id, organization=actor.organization).first()
         if cset is None:
             raise NotFound(f"No criteria set {set_id}.")
+        definition = _parse(text, fmt)
         if expected_version is not None and expected_version != cset.current_version:
             raise ValidationFailed.on(
                 "expected_version", f"the set is at version {cset.current_version}; reload and apply your change again"
