@@ -16,6 +16,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = []
     if can(actor, "case.view"):
         items += [("worklist", "Worklist"), ("patient_search", "Patients")]
+    if can(actor, "review.perform") or can(actor, "review.decide"):
+        items.append(("ur_reviews", "Reviews"))
+    if can(actor, "review.decide"):
+        items.append(("ur_advisor_queue", "Physician advisor queue"))
     if can(actor, "caseload.view"):
         items.append(("caseload", "Caseload"))
     if can(actor, "audit.view"):
