@@ -64,6 +64,10 @@ permissions.add_rule(
     _has(r.CASE_MANAGER, r.SUPERVISOR, r.MEDICAL_DIRECTOR, r.ORG_ADMIN, r.UR_NURSE, r.PHYSICIAN_ADVISOR),
 )
 permissions.add_rule("coverage.report", _has(r.CASE_MANAGER, r.SUPERVISOR, r.MEDICAL_DIRECTOR, r.ORG_ADMIN))
+# Utilization review (42 CFR 482.30): nurses and case managers review; physicians decide; leadership owns criteria.
+permissions.add_rule("review.perform", _has(r.UR_NURSE, r.CASE_MANAGER, r.SUPERVISOR))
+permissions.add_rule("review.decide", _has(r.PHYSICIAN_ADVISOR, r.MEDICAL_DIRECTOR))
+permissions.add_rule("criteria.manage", _has(r.MEDICAL_DIRECTOR, r.ORG_ADMIN))
 
 PERMISSION_NAMES = sorted(permissions.keys())
 

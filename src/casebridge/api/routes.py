@@ -20,3 +20,4 @@ def register(api: NinjaAPI) -> None:
     api.add_router("/", "casebridge.careplans.api.router")
     api.add_router("/", "casebridge.postacute.api.router")
     api.add_router("/", "casebridge.coverage.api.router")
+    api.add_router("/utilization", "casebridge.utilization.api.router")

@@ -30,6 +30,7 @@ PROVIDERS = [
     "casebridge.tasks.timeline.entries_for",
     "casebridge.communications.timeline.entries_for",
     "casebridge.postacute.timeline.entries_for",
+    "casebridge.utilization.timeline.entries_for",
 ]
 
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "casebridge.interop",
     "casebridge.postacute",
     "casebridge.coverage",
+    "casebridge.utilization",
     "casebridge.web",
 ]
 

@@ -22,6 +22,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("directory", "Directory"))
     if can(actor, "negotiation.respond") or can(actor, "benefit.manage"):
         items.append(("coverage_home", "Coverage"))
+    if can(actor, "review.perform") or can(actor, "review.decide"):
+        items.append(("ur_reviews", "Reviews"))
+    if can(actor, "review.decide"):
+        items.append(("ur_advisor_queue", "Physician advisor queue"))
     if can(actor, "caseload.view"):
         items.append(("caseload", "Caseload"))
     if can(actor, "audit.view"):

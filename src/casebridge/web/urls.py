@@ -29,4 +29,5 @@ urlpatterns = [
     path("", include("casebridge.audit.urls")),
     path("", include("casebridge.interop.urls")),
     path("", include("casebridge.postacute.urls")),
+    path("", include("casebridge.utilization.urls")),
 ]
