@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -53,7 +52,11 @@ class MllpListener:
         self.port = port
         self.max_bytes = max_bytes
         self.idle_timeout = idle_timeout
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mllp-db")
+        # One single-thread executor per database worker, and each connection sticks to one of them
+        # (the least busy when it connects): its messages run in order on one thread, which keeps one
+        # warm database session, instead of hopping between threads and their cold sessions.
+        self.executors = [ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mllp-db{n}") for n in range(workers)]
+        self.load = [0] * workers
         self.server: asyncio.base_events.Server | None = None
         self.connections = 0
 
@@ -68,6 +71,9 @@ class MllpListener:
 
     async def _handle(self, reader: Any, writer: Any) -> None:
         self.connections += 1
+        slot = self.load.index(min(self.load))
+        self.load[slot] += 1
+        executor = self.executors[slot]
         loop = asyncio.get_running_loop()
         peer = writer.get_extra_info("peername")
         try:
@@ -89,13 +95,14 @@ class MllpListener:
                     writer.writeblock(self._nak(f"the frame is larger than the limit of {self.max_bytes} bytes"))
                     await writer.drain()
                     return
-                ack = await loop.run_in_executor(self.executor, self._receive, block)
+                ack = await loop.run_in_executor(executor, self._receive, block)
                 writer.writeblock(ack)
                 await writer.drain()
         except (ConnectionError, OSError) as exc:
             log.info("MLLP %s: %s", peer, exc)
         finally:
             self.connections -= 1
+            self.load[slot] -= 1
             writer.close()
             with contextlib.suppress(ConnectionError, OSError):
                 await writer.wait_closed()
@@ -119,17 +126,8 @@ class MllpListener:
 
     def _close_worker_connections(self) -> None:
         """Close each worker thread's database connection (Django connections belong to their thread),
-        so a stopped listener leaves no session open: one job per thread, held at a barrier so that no
-        thread takes two."""
-        workers = self.executor._max_workers
-        barrier = threading.Barrier(workers)
-
-        def close() -> None:
-            with contextlib.suppress(threading.BrokenBarrierError):
-                barrier.wait(timeout=5)
-            connections.close_all()
-
-        for future in [self.executor.submit(close) for _ in range(workers)]:
+        so a stopped listener leaves no database session open."""
+        for future in [executor.submit(connections.close_all) for executor in self.executors]:
             future.result(timeout=10)
 
     async def stop(self) -> None:
@@ -137,4 +135,5 @@ class MllpListener:
             self.server.close()
             await self.server.wait_closed()
         await asyncio.get_running_loop().run_in_executor(None, self._close_worker_connections)
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        for executor in self.executors:
+            executor.shutdown(wait=True, cancel_futures=True)
