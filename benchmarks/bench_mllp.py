@@ -57,16 +57,19 @@ def stay(prefix: str, n: int) -> list[str]:
         pv1[1], pv1[2], pv1[3], pv1[19], pv1[44] = "1", "I", "4W^401^B", f"{visit}^^^BGH^VN", "20260301083000"
         for k, v in extra_pv1.items():
             pv1[k] = v
-        return "\r".join(
-            [
-                f"MSH|^~\\&|ADT|BGH|CaseBridge|BGH|20260301090000||ADT^{trigger}^ADT_A01|{prefix}{trigger}{n:06d}"
-                "|P|2.5.1",
-                f"EVN|{trigger}|20260301090000",
-                f"PID|1||{mrn}^^^BGH^MR||{family}^Pat{n}||19480312|F|||12 Elm St^^Boston^MA^02134||617-555-0100",
-                "PV1|" + "|".join(pv1[1:]).rstrip("|"),
-                "DG1|1||I50.9^Heart failure, unspecified^I10",
-            ]
-        ) + "\r"
+        return (
+            "\r".join(
+                [
+                    f"MSH|^~\\&|ADT|BGH|CaseBridge|BGH|20260301090000||ADT^{trigger}^ADT_A01|{prefix}{trigger}{n:06d}"
+                    "|P|2.5.1",
+                    f"EVN|{trigger}|20260301090000",
+                    f"PID|1||{mrn}^^^BGH^MR||{family}^Pat{n}||19480312|F|||12 Elm St^^Boston^MA^02134||617-555-0100",
+                    "PV1|" + "|".join(pv1[1:]).rstrip("|"),
+                    "DG1|1||I50.9^Heart failure, unspecified^I10",
+                ]
+            )
+            + "\r"
+        )
 
     return [
         msg("A01", {}),
@@ -93,9 +96,7 @@ async def run_connection(port: int, messages: list[str], latencies: list[float],
 
 
 async def run_round(port: int, connections: int, stays_per_connection: int, tag: str) -> dict[str, float]:
-    batches = [
-        [m for n in range(stays_per_connection) for m in stay(f"{tag}C{c}", n)] for c in range(connections)
-    ]
+    batches = [[m for n in range(stays_per_connection) for m in stay(f"{tag}C{c}", n)] for c in range(connections)]
     latencies: list[float] = []
     codes: list[str] = []
     started = time.perf_counter()
@@ -172,7 +173,9 @@ def main() -> int:
         server.wait(timeout=30)
     cores = os.cpu_count()
     print(f"MLLP ADT feed on PostgreSQL ({cores} cores; listener subprocess, {args.workers} DB threads)")
-    print("message mix per stay: A01 admit (+case, +task), A08 update, A02 transfer, A03 discharge (case -> transition)")
+    print(
+        "message mix per stay: A01 admit (+case, +task), A08 update, A02 transfer, A03 discharge (case to transition)"
+    )
     for label, r in (("1 connection", one), ("4 connections", four)):
         print(
             f"  {label:<14} {r['messages']:6.0f} messages in {r['seconds']:6.1f}s  "
