@@ -86,3 +86,62 @@ class SourceRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_type}/{self.source_id}"
+
+
+class Hl7Message(models.Model):
+    """One HL7 v2 message received, and the acknowledgement sent for it.
+
+    Accepted messages (AA) are the idempotency store: the row is written in the same transaction as
+    the changes the message made, and at most one accepted row exists per organization, sending
+    facility and message control ID (MSH-10), so a repeated message is acknowledged again from here
+    without being applied twice. Rejected messages (AE/AR) are logged too, after the rollback, for
+    the interface analyst; they do not block a corrected resend with the same control ID.
+    """
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    sending_application = models.CharField(max_length=200, blank=True)
+    sending_facility = models.CharField(max_length=200, blank=True)
+    control_id = models.CharField("message control ID", max_length=200)
+    message_type = models.CharField(max_length=20, blank=True, help_text="MSH-9, e.g. ADT^A01")
+    version = models.CharField(max_length=12, blank=True)
+    ack_code = models.CharField(max_length=2, help_text="AA, AE or AR")
+    ack = models.TextField(help_text="The acknowledgement as sent (segments end in CR)")
+    error = models.TextField(blank=True)
+    patient = models.ForeignKey("patients.Patient", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    encounter = models.ForeignKey(
+        "clinical.Encounter", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    summary = models.JSONField(default=dict, blank=True, help_text="What the message did")
+    channel = models.CharField(max_length=16, default="mllp", help_text="mllp or file")
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "sending_facility", "control_id"],
+                condition=models.Q(ack_code="AA"),
+                name="hl7_message_accepted_once",
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "-received_at"], name="hl7_message_org_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.message_type} {self.control_id} ({self.ack_code})"
+
+
+class Hl7PatientMerge(models.Model):
+    """An ADT A40 merge as applied: the sender's identifiers and visits of the prior patient were moved
+    to the surviving patient. The prior patient's own record and its cases stay as they are (case
+    managers' work is never moved by a feed) and point here for review; nothing is deleted."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    surviving = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    prior = models.ForeignKey("patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    prior_identifiers = models.JSONField(default=list, help_text="MRG-1 as received")
+    moved_identifier_ids = models.JSONField(default=list)
+    moved_encounter_ids = models.JSONField(default=list)
+    message = models.ForeignKey(Hl7Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    merged_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Merge of patient {self.prior_id} into {self.surviving_id}"

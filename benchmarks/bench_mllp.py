@@ -1,0 +1,190 @@
+"""MLLP ADT feed on PostgreSQL: sustained messages per second over one connection and over four
+concurrent connections, ACK after commit, with p50 and p99 ACK latency. Target: >= 300 messages/s.
+
+The benchmark creates its own database (dropped and recreated), migrates it, creates a hospital,
+and starts ``casebridge mllp`` as a subprocess on a free local port: the listener runs exactly as
+in production. The client (asyncio, in this process) sends each connection's messages one at a
+time and waits for each ACK (original-mode acknowledgement: a sender never has two messages in
+flight on one connection), so latency is send-to-ACK and every ACK follows a commit.
+
+The message mix is a realistic stay per patient, four messages: A01 admit (registers the patient,
+opens the visit, opens a hospital case and its review task), A08 update (demographics), A02
+transfer, A03 discharge (walks the case four legal steps to transition). Every ACK must be AA, and
+the database is checked afterwards (one case in transition per stay).
+
+    .venv/bin/python benchmarks/bench_mllp.py [--pg-url postgres://postgres@127.0.0.1:5432/cb_bench_mllp]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/cb_bench_mllp"
+ORG = "Bench General Hospital"
+VT, FS, CR = b"\x0b", b"\x1c", b"\x0d"
+
+
+def recreate_postgres(url: str) -> None:
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stay(prefix: str, n: int) -> list[str]:
+    """The four messages of one patient's stay."""
+    mrn, visit = f"{prefix}M{n:06d}", f"{prefix}V{n:06d}"
+
+    def msg(trigger: str, extra_pv1: dict[int, str], family: str = "Benchmark") -> str:
+        pv1 = [""] * 46
+        pv1[1], pv1[2], pv1[3], pv1[19], pv1[44] = "1", "I", "4W^401^B", f"{visit}^^^BGH^VN", "20260301083000"
+        for k, v in extra_pv1.items():
+            pv1[k] = v
+        return (
+            "\r".join(
+                [
+                    f"MSH|^~\\&|ADT|BGH|CaseBridge|BGH|20260301090000||ADT^{trigger}^ADT_A01|{prefix}{trigger}{n:06d}"
+                    "|P|2.5.1",
+                    f"EVN|{trigger}|20260301090000",
+                    f"PID|1||{mrn}^^^BGH^MR||{family}^Pat{n}||19480312|F|||12 Elm St^^Boston^MA^02134||617-555-0100",
+                    "PV1|" + "|".join(pv1[1:]).rstrip("|"),
+                    "DG1|1||I50.9^Heart failure, unspecified^I10",
+                ]
+            )
+            + "\r"
+        )
+
+    return [
+        msg("A01", {}),
+        msg("A08", {}, family="Benchmark-Updated"),
+        msg("A02", {3: "ICU^2^A", 6: "4W^401^B"}),
+        msg("A03", {45: "20260305120000", 36: "01"}),
+    ]
+
+
+async def run_connection(port: int, messages: list[str], latencies: list[float], codes: list[str]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for text in messages:
+            started = time.perf_counter()
+            writer.write(VT + text.encode() + FS + CR)
+            await writer.drain()
+            block = await reader.readuntil(FS + CR)
+            latencies.append(time.perf_counter() - started)
+            msa = next(seg for seg in block[1:-2].decode().split("\r") if seg.startswith("MSA|"))
+            codes.append(msa.split("|")[1])
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def run_round(port: int, connections: int, stays_per_connection: int, tag: str) -> dict[str, float]:
+    batches = [[m for n in range(stays_per_connection) for m in stay(f"{tag}C{c}", n)] for c in range(connections)]
+    latencies: list[float] = []
+    codes: list[str] = []
+    started = time.perf_counter()
+    await asyncio.gather(*(run_connection(port, b, latencies, codes) for b in batches))
+    elapsed = time.perf_counter() - started
+    bad = [c for c in codes if c != "AA"]
+    if bad:
+        raise SystemExit(f"{len(bad)} messages were not accepted: {sorted(set(bad))}")
+    latencies.sort()
+    total = len(latencies)
+    return {
+        "messages": total,
+        "seconds": elapsed,
+        "rate": total / elapsed,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[min(total - 1, int(round(0.99 * total)) - 1)] * 1000,
+    }
+
+
+def setup(env: dict[str, str]) -> None:
+    code = (
+        "import django; django.setup()\n"
+        "from django.core.management import call_command\n"
+        "call_command('migrate', interactive=False, verbosity=0)\n"
+        "from casebridge.accounts.services import organization_create\n"
+        f"organization_create(actor=None, name={ORG!r}, org_type='hospital')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+
+
+def check(env: dict[str, str], expected_transition: int) -> str:
+    code = (
+        "import django; django.setup()\n"
+        "from casebridge.cases.models import Case\n"
+        "from casebridge.interop.models import Hl7Message\n"
+        "print(Case.objects.filter(status='transition').count(), Hl7Message.objects.filter(ack_code='AA').count())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    cases, logged = (int(x) for x in out.stdout.split())
+    ok = "ok" if cases == expected_transition else "MISMATCH"
+    return f"{cases} cases in transition (expected {expected_transition}: {ok}), {logged} accepted messages logged"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG))
+    parser.add_argument("--stays", type=int, default=250, help="patient stays (4 messages each) per connection")
+    parser.add_argument("--workers", type=int, default=8, help="listener database threads")
+    args = parser.parse_args()
+
+    recreate_postgres(args.pg_url)
+    env = dict(
+        os.environ,
+        DATABASE_URL=args.pg_url,
+        PYTHONPATH=str(ROOT / "src"),
+        CASEBRIDGE_ENV="development",
+        DJANGO_SETTINGS_MODULE="casebridge.config.settings",
+    )
+    setup(env)
+    port = free_port()
+    cmd = [sys.executable, "-m", "casebridge.cli", "mllp", "--port", str(port), "--organization", ORG]
+    cmd += ["--workers", str(args.workers)]
+    server = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        if "MLLP listener" not in line:
+            raise SystemExit(f"listener did not start: {line!r}")
+        asyncio.run(run_round(port, 1, 10, "warm"))  # connections, caches, first-query planning
+        one = asyncio.run(run_round(port, 1, args.stays, "one"))
+        four = asyncio.run(run_round(port, 4, args.stays, "four"))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    cores = os.cpu_count()
+    print(f"MLLP ADT feed on PostgreSQL ({cores} cores; listener subprocess, {args.workers} DB threads)")
+    print(
+        "message mix per stay: A01 admit (+case, +task), A08 update, A02 transfer, A03 discharge (case to transition)"
+    )
+    for label, r in (("1 connection", one), ("4 connections", four)):
+        print(
+            f"  {label:<14} {r['messages']:6.0f} messages in {r['seconds']:6.1f}s  "
+            f"{r['rate']:7.1f} msg/s   ACK latency p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms"
+        )
+    print("  target >= 300 msg/s")
+    print("  check: " + check(env, 10 + 5 * args.stays))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""Receive one HL7 v2 message: check it, apply it in one transaction, log it, and build its ACK.
+
+The ACK is built only after the transaction commits, so an AA always means the change is durable.
+Anything that goes wrong rolls back the whole message and yields AE or AR with the reason; the
+rejection is then logged in its own small transaction. A message whose control ID (MSH-10) was
+already accepted from the same sending facility is answered with the ACK stored for it and not
+applied again, including when two connections deliver it at the same moment (the accepted-once
+constraint on ``Hl7Message`` makes the second transaction fail and roll back).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import DatabaseError, IntegrityError, transaction
+
+from casebridge.accounts.models import Organization
+from casebridge.interop.hl7v2.ack import build_ack
+from casebridge.interop.hl7v2.events import SUPPORTED_EVENTS, apply_adt
+from casebridge.interop.hl7v2.parsing import SUPPORTED_VERSIONS, Header, Hl7Problem, Message, decode
+from casebridge.interop.models import Hl7Message
+from casebridge.interop.services import integration_actor
+from casebridge.kernel import clock
+from casebridge.kernel.actor import Actor
+from casebridge.kernel.errors import DomainError, NotFound
+
+log = logging.getLogger(__name__)
+
+ACCEPTED = "AA"
+ERROR = "AE"
+REJECTED = "AR"
+
+
+@dataclass
+class Receipt:
+    ack: str
+    code: str
+    control_id: str = ""
+    trigger: str = ""
+    reason: str = ""
+    duplicate: bool = False
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def check_header(message: Message) -> None:
+    """Refusals that need no database: the message is not one this feed takes (AR)."""
+    h = message.header
+    if not h.control_id:
+        raise Hl7Problem(
+            "MSH-10 message control ID is required", ack_code=REJECTED, error_code="101", location="MSH^1^10"
+        )
+    if h.message_type != "ADT":
+        raise Hl7Problem(
+            f"message type {h.message_type or '(none)'} is not supported: this feed takes ADT",
+            ack_code=REJECTED,
+            error_code="200",
+            location="MSH^1^9",
+        )
+    if h.trigger not in SUPPORTED_EVENTS:
+        raise Hl7Problem(
+            f"trigger event {h.trigger or '(none)'} is not supported (supported: {', '.join(SUPPORTED_EVENTS)})",
+            ack_code=REJECTED,
+            error_code="201",
+            location="MSH^1^9",
+        )
+    if h.version not in SUPPORTED_VERSIONS:
+        raise Hl7Problem(
+            f"HL7 version {h.version or '(none)'} is not supported (2.3 to 2.8)",
+            ack_code=REJECTED,
+            error_code="203",
+            location="MSH^1^12",
+        )
+
+
+def _duplicate(organization: Organization, header: Header) -> Hl7Message | None:
+    return Hl7Message.objects.filter(
+        organization=organization,
+        sending_facility=header.sending_facility[:200],
+        control_id=header.control_id[:200],
+        ack_code=ACCEPTED,
+    ).first()
+
+
+def _log(
+    organization: Organization,
+    header: Header | None,
+    code: str,
+    ack: str,
+    *,
+    channel: str,
+    error: str = "",
+    received_at: Any,
+    **extra: Any,
+) -> Hl7Message:
+    h = header or Header()
+    return Hl7Message.objects.create(
+        organization=organization,
+        sending_application=h.sending_application[:200],
+        sending_facility=h.sending_facility[:200],
+        control_id=h.control_id[:200],
+        message_type=f"{h.message_type}^{h.trigger}"[:20] if h.message_type else "",
+        version=h.version[:12],
+        ack_code=code,
+        ack=ack,
+        error=error,
+        channel=channel,
+        received_at=received_at,
+        **extra,
+    )
+
+
+class Feed:
+    """One organization's inbound ADT feed. Cheap to call from many threads: each call uses the
+    calling thread's database connection; the actor is looked up once."""
+
+    def __init__(self, organization: Organization, actor: Actor | None = None, channel: str = "mllp") -> None:
+        self.organization = organization
+        self.actor = actor or integration_actor(organization)
+        self.channel = channel
+        self.facility = organization.name
+
+    def _refuse(self, header: Header | None, problem: Hl7Problem, received_at: Any) -> Receipt:
+        ack = build_ack(
+            header,
+            problem.ack_code,
+            text=problem.reason,
+            error_code=problem.error_code,
+            location=problem.location,
+            facility=self.facility,
+        )
+        try:
+            _log(
+                self.organization,
+                header,
+                problem.ack_code,
+                ack,
+                channel=self.channel,
+                error=problem.reason,
+                received_at=received_at,
+            )
+        except DatabaseError:  # the NAK still goes out; the log is a convenience
+            log.exception("could not log a rejected HL7 message")
+        h = header or Header()
+        return Receipt(ack, problem.ack_code, h.control_id, h.trigger, problem.reason)
+
+    def receive(self, data: bytes | str) -> Receipt:
+        received_at = clock.now()
+        header: Header | None = None
+        try:
+            message = Message(decode(data).strip("\r\n \t\x00"))
+            header = message.header
+            check_header(message)
+        except Hl7Problem as problem:
+            return self._refuse(header, problem, received_at)
+        stored = _duplicate(self.organization, header)
+        if stored is not None:
+            return Receipt(stored.ack, stored.ack_code, header.control_id, header.trigger, duplicate=True)
+        for attempt in (1, 2):
+            try:
+                return self._apply(message, received_at)
+            except IntegrityError:
+                stored = _duplicate(self.organization, header)
+                if stored is not None:  # the same message committed on another connection meanwhile
+                    return Receipt(stored.ack, stored.ack_code, header.control_id, header.trigger, duplicate=True)
+                if attempt == 2:
+                    log.exception("HL7 message %s failed twice on a constraint", header.control_id)
+                    conflict = Hl7Problem("the message conflicts with stored data", error_code="205")
+                    return self._refuse(header, conflict, received_at)
+            except Hl7Problem as problem:
+                return self._refuse(header, problem, received_at)
+            except NotFound as exc:
+                return self._refuse(header, Hl7Problem(exc.detail, error_code="204"), received_at)
+            except DomainError as exc:
+                return self._refuse(header, Hl7Problem(exc.detail, error_code="207"), received_at)
+            except DatabaseError:
+                # Deadlock or serialization failure between connections: try once more, then tell the sender.
+                if attempt == 2:
+                    log.exception("HL7 message %s: database error", header.control_id)
+                    busy = Hl7Problem("the record is busy: resend the message", error_code="206")
+                    return self._refuse(header, busy, received_at)
+            except Exception as exc:  # noqa: BLE001 - any failure must still produce a NAK, never a hang
+                log.exception("HL7 message %s could not be applied", header.control_id)
+                internal = Hl7Problem(f"internal error ({type(exc).__name__}); nothing was applied", error_code="207")
+                return self._refuse(header, internal, received_at)
+        raise AssertionError("unreachable")
+
+    def _apply(self, message: Message, received_at: Any) -> Receipt:
+        header = message.header
+        ack = build_ack(header, ACCEPTED, facility=self.facility)
+        with transaction.atomic():
+            applied = apply_adt(self.actor, message)
+            _log(
+                self.organization,
+                header,
+                ACCEPTED,
+                ack,
+                channel=self.channel,
+                received_at=received_at,
+                patient=applied.patient,
+                encounter=applied.encounter,
+                summary=applied.summary,
+            )
+        return Receipt(ack, ACCEPTED, header.control_id, header.trigger, summary=applied.summary)
+
+
+def hl7_message_receive(*, organization: Organization, data: bytes | str, channel: str = "file") -> Receipt:
+    """Apply one HL7 v2 message for ``organization`` as its integration user; returns the ACK."""
+    return Feed(organization, channel=channel).receive(data)

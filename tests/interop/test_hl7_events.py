@@ -1,0 +1,270 @@
+"""ADT events applied through the feed: updates, cancels, merges, duplicates, versions, rejections."""
+
+from __future__ import annotations
+
+import pytest
+
+from casebridge.audit.models import AuditEvent
+from casebridge.cases.models import Case
+from casebridge.clinical.models import Encounter
+from casebridge.interop.hl7v2.receiver import Feed
+from casebridge.interop.models import Hl7Message, Hl7PatientMerge
+from casebridge.patients.models import Patient, PatientIdentifier
+from casebridge.tasks.models import Task
+from tests.interop.hl7_support import adt, err, msa
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def feed(hospital):
+    return Feed(hospital, channel="file")
+
+
+def state():
+    return (
+        Patient.objects.count(),
+        PatientIdentifier.objects.count(),
+        Encounter.objects.count(),
+        Case.objects.count(),
+        Task.objects.count(),
+        list(Case.objects.order_by("pk").values_list("status", flat=True)),
+        list(Encounter.objects.order_by("pk").values_list("status", "location_text")),
+    )
+
+
+def accepted(receipt):
+    assert receipt.code == "AA", receipt.reason
+    assert msa(receipt.ack)[1:3] == ["AA", receipt.control_id]
+    return receipt
+
+
+def test_admission_then_discharge_opens_a_case_and_walks_it_to_transition(feed, hospital):
+    accepted(feed.receive(adt("A01", control="m1")))
+    case = Case.objects.get(organization=hospital)
+    assert case.status == "referral" and case.case_type == "hospital_stay"
+    assert case.diagnoses[0]["code"] == "I50.9"
+    assert Task.objects.get(case=case).kind == "initial_review"
+    accepted(feed.receive(adt("A03", control="m2", discharge="20260305120000", disposition="01")))
+    case.refresh_from_db()
+    assert case.status == "transition"
+    steps = list(case.status_changes.order_by("at", "pk").values_list("to_status", flat=True))
+    assert steps == ["referral", "assessment", "planning", "implementation", "transition"]
+    encounter = Encounter.objects.get()
+    assert encounter.status == "finished" and encounter.discharge_at is not None
+    assert encounter.discharge_disposition["code"] == "01"
+
+
+def test_discharge_of_a_patient_who_died_closes_the_case(feed):
+    accepted(feed.receive(adt("A01", control="m1")))
+    accepted(feed.receive(adt("A03", control="m2", discharge="20260305120000", disposition="20")))
+    case = Case.objects.get()
+    assert case.status == "closed" and "died" in case.closure_reason
+
+
+def test_discharge_leaves_a_case_on_hold_as_a_person_decided(feed, hospital, cm):
+    from casebridge.cases.services import case_transition
+
+    accepted(feed.receive(adt("A01", control="m1")))
+    case = Case.objects.get()
+    case_transition(actor=cm, case_id=case.pk, to_status="on_hold", reason="Family meeting pending")
+    accepted(feed.receive(adt("A03", control="m2", discharge="20260305120000")))
+    case.refresh_from_db()
+    assert case.status == "on_hold"
+    assert AuditEvent.objects.filter(action="hl7.case_unchanged", object_id=str(case.pk)).exists()
+
+
+def test_a08_updates_demographics_and_the_visit_but_not_the_admission_time(feed):
+    accepted(feed.receive(adt("A01", control="m1")))
+    admit_at = Encounter.objects.get().admit_at
+    receipt = accepted(
+        feed.receive(
+            adt(
+                "A08",
+                control="m2",
+                family="Okafor-Mensah",
+                address="9 Oak Ave^^Cambridge^MA^02139",
+                location="5E^510",
+                admit="",
+            )  # fmt: skip
+        )
+    )
+    patient = Patient.objects.get()
+    assert (patient.family_name, patient.city, patient.postal_code) == ("Okafor-Mensah", "Cambridge", "02139")
+    assert patient.given_name == "Grace"
+    encounter = Encounter.objects.get()
+    assert encounter.location_text == "5E^510" and encounter.admit_at == admit_at
+    assert receipt.summary["patient"] == "updated"
+    assert Patient.objects.count() == 1 and Case.objects.count() == 1
+
+
+def test_a08_for_a_new_patient_registers_them(feed):
+    accepted(feed.receive(adt("A08", control="m1", mrn="NEW-1", visit="")))
+    assert Patient.objects.get().identifiers.get().value == "NEW-1"
+    assert Encounter.objects.count() == 0
+
+
+def test_transfer_and_its_cancel_move_the_point_of_care_and_back(feed):
+    accepted(feed.receive(adt("A01", control="m1", location="4W^401^B")))
+    accepted(feed.receive(adt("A02", control="m2", location="ICU^2^A", prior_location="4W^401^B")))
+    assert Encounter.objects.get().location_text == "ICU^2^A"
+    accepted(feed.receive(adt("A12", control="m3", location="ICU^2^A", prior_location="4W^401^B")))
+    assert Encounter.objects.get().location_text == "4W^401^B"
+
+
+def test_cancel_admit_cancels_the_visit_and_an_untouched_case(feed):
+    accepted(feed.receive(adt("A01", control="m1")))
+    receipt = accepted(feed.receive(adt("A11", control="m2")))
+    assert Encounter.objects.get().status == "cancelled"
+    case = Case.objects.get()
+    assert case.status == "cancelled" and "A11" in case.closure_reason
+    assert Task.objects.get(case=case).status == "cancelled"
+    assert receipt.summary["case"] == "cancelled"
+
+
+def test_cancel_admit_puts_a_worked_case_on_hold_with_the_reason(feed, cm):
+    from casebridge.cases.services import case_transition
+
+    accepted(feed.receive(adt("A01", control="m1")))
+    case = Case.objects.get()
+    case_transition(actor=cm, case_id=case.pk, to_status="assessment")
+    accepted(feed.receive(adt("A11", control="m2")))
+    case.refresh_from_db()
+    assert case.status == "on_hold"
+    assert "kept because it is in assessment" in case.status_changes.order_by("-pk").first().reason
+
+
+def test_cancel_discharge_reopens_the_visit_and_returns_the_case_from_transition(feed):
+    accepted(feed.receive(adt("A01", control="m1")))
+    accepted(feed.receive(adt("A03", control="m2", discharge="20260305120000", disposition="01")))
+    accepted(feed.receive(adt("A13", control="m3")))
+    encounter = Encounter.objects.get()
+    assert encounter.status == "in-progress"
+    assert encounter.discharge_at is None and encounter.discharge_disposition == {}
+    assert Case.objects.get().status == "monitoring"
+
+
+def test_class_change_to_inpatient_opens_the_case_the_rule_asks_for(feed):
+    accepted(feed.receive(adt("A04", control="m1", patient_class="O")))
+    assert Case.objects.count() == 0
+    accepted(feed.receive(adt("A06", control="m2", patient_class="I")))
+    assert Encounter.objects.get().encounter_class == "inpatient"
+    assert Case.objects.count() == 1
+    accepted(feed.receive(adt("A07", control="m3", patient_class="O")))
+    assert Encounter.objects.get().encounter_class == "ambulatory"
+    assert Case.objects.get().status == "referral"
+
+
+def test_pre_admission_is_planned_and_opens_no_case_yet(feed):
+    accepted(feed.receive(adt("A05", control="m1", admit="")))
+    assert Encounter.objects.get().status == "planned"
+    assert Case.objects.count() == 0
+
+
+def test_merge_moves_identifiers_and_visits_to_the_surviving_patient_and_keeps_the_cases(feed):
+    accepted(feed.receive(adt("A01", control="m1", mrn="OLD-1", visit="V-1", family="Smith")))
+    accepted(feed.receive(adt("A04", control="m2", mrn="NEW-2", visit="V-2", family="Smith", patient_class="O")))
+    prior = Patient.objects.get(identifiers__value="OLD-1")
+    survivor = Patient.objects.get(identifiers__value="NEW-2")
+    prior_case = Case.objects.get(patient=prior)
+    receipt = accepted(feed.receive(adt("A40", control="m3", mrn="NEW-2", mrg="OLD-1", pv1=False, dg1="")))
+    assert set(survivor.identifiers.values_list("value", flat=True)) == {"OLD-1", "NEW-2"}
+    assert set(Encounter.objects.values_list("patient_id", flat=True)) == {survivor.pk}
+    prior_case.refresh_from_db()
+    assert prior_case.patient_id == prior.pk, "case managers' work is not moved by a feed"
+    merge = Hl7PatientMerge.objects.get()
+    assert (merge.surviving_id, merge.prior_id) == (survivor.pk, prior.pk)
+    assert Patient.objects.filter(pk=prior.pk).exists(), "nothing is deleted"
+    assert receipt.summary["encounters_moved"] == 1
+    # Later messages with the old MRN land on the surviving patient.
+    accepted(feed.receive(adt("A03", control="m4", mrn="OLD-1", visit="V-1", discharge="20260305120000")))
+    assert Encounter.objects.get(identifier_value="V-1").patient_id == survivor.pk
+    assert Case.objects.get(pk=prior_case.pk).status == "transition"
+
+
+def test_merge_into_a_new_identifier_renames_the_only_known_patient(feed):
+    accepted(feed.receive(adt("A01", control="m1", mrn="OLD-1")))
+    accepted(feed.receive(adt("A40", control="m2", mrn="NEW-9", mrg="OLD-1", pv1=False, dg1="")))
+    assert Patient.objects.count() == 1
+    assert set(Patient.objects.get().identifiers.values_list("value", flat=True)) == {"OLD-1", "NEW-9"}
+
+
+def test_a_repeated_control_id_is_acknowledged_again_without_being_applied_twice(feed):
+    first = accepted(feed.receive(adt("A01", control="dup-1")))
+    before = state()
+    audits = AuditEvent.objects.count()
+    again = accepted(feed.receive(adt("A01", control="dup-1")))
+    assert again.duplicate and again.ack == first.ack
+    assert state() == before and AuditEvent.objects.count() == audits
+    # The same control ID from another sending facility is another message.
+    other = accepted(feed.receive(adt("A01", control="dup-1", facility="OTHERHOSP", mrn="X-1", visit="XV-1")))
+    assert not other.duplicate
+
+
+@pytest.mark.parametrize("version", ["2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.8"])
+def test_versions_2_3_to_2_8_are_accepted(feed, version):
+    accepted(feed.receive(adt("A01", control=f"v{version}", version=version)))
+
+
+def test_bom_and_lf_or_crlf_segment_ends_are_accepted(feed):
+    text = adt("A01", control="b1")
+    accepted(feed.receive(b"\xef\xbb\xbf" + text.replace("\r", "\n").encode()))
+    accepted(feed.receive(adt("A03", control="b2", discharge="20260305120000").replace("\r", "\r\n")))
+    assert Case.objects.get().status == "transition"
+
+
+@pytest.mark.parametrize(
+    ("message", "code", "reason"),
+    [
+        (adt("A01", control="n1", pid=False), "AR", "no PID segment"),
+        (adt("A99", control="n2"), "AR", "trigger event A99 is not supported"),
+        (adt("A01", control="n3").replace("ADT^A01", "ORU^R01"), "AR", "message type ORU"),
+        (adt("A01", control="n4", version="2.2"), "AR", "version 2.2 is not supported"),
+        (adt("A01", control="", mrn="M"), "AR", "MSH-10"),
+        (adt("A01", control="n6", mrn=""), "AE", "PID-3"),
+        (adt("A01", control="n7", birth=""), "AE", "PID-7 date of birth is required"),
+        (adt("A01", control="n8", birth="19XX0101"), "AE", "not an HL7 date"),
+        (adt("A01", control="n9", visit=""), "AE", "PV1-19 visit number is required"),
+        (adt("A01", control="n10", admit="20260301", discharge="20250101"), "AE", "before the admission"),
+        (adt("A11", control="n11"), "AE", "not known here"),
+        ("MSH|^~\\&|X|Y|Z|W|2026||ADT^A01|n12|P|2.5\rPID|1||M1^^^A^MR||Doe^J||19500101|F\rPV1|1|I|", "AE", "PV1-19"),
+        ("this is not HL7 at all", "AR", "must start with an MSH segment"),
+        (b"\x00\xff\xfe\x80garbage", "AR", "not UTF-8"),
+        ("MSH|^~\\&|X|Y|Z|W|2026||ADT^A01|n15|P|2.5\rPID|1||M1^^^A^MR||Doe", "AE", "PID-7"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and len(v) < 40 else None,
+)
+def test_a_bad_message_gets_a_nak_with_the_reason_and_changes_nothing(feed, message, code, reason):
+    accepted(feed.receive(adt("A01", control="ok-1", mrn="KEEP-1", visit="KV-1")))
+    before = state()
+    receipt = feed.receive(message)
+    assert receipt.code == code
+    assert reason in receipt.reason
+    fields = msa(receipt.ack)
+    assert fields[1] == code and reason in fields[3].replace("\\F\\", "|")
+    assert err(receipt.ack)
+    assert state() == before
+    assert Hl7Message.objects.filter(ack_code=code).count() == 1
+
+
+def test_a_failure_late_in_a_message_rolls_back_what_it_had_done(feed, monkeypatch):
+    """The patient and visit are written before the admission rule runs; a failure there undoes them."""
+    from casebridge.interop.hl7v2 import events
+
+    def boom(**kwargs):
+        raise RuntimeError("rule engine down")
+
+    monkeypatch.setattr(events, "case_open_for_admission", boom)
+    receipt = feed.receive(adt("A01", control="late-1"))
+    assert receipt.code == "AE" and "RuntimeError" in receipt.reason
+    assert Patient.objects.count() == 0 and Encounter.objects.count() == 0
+    monkeypatch.undo()
+    accepted(feed.receive(adt("A01", control="late-1")))  # a resend after the fix applies
+    assert Case.objects.count() == 1
+
+
+def test_err_segment_layout_follows_the_version(feed):
+    old = feed.receive(adt("A01", control="e1", version="2.3", birth=""))
+    assert err(old.ack).startswith("ERR|PID^1^7^101&Required field missing&HL70357")
+    new = feed.receive(adt("A01", control="e2", version="2.5", birth=""))
+    assert err(new.ack).startswith("ERR||PID^1^7|101^Required field missing^HL70357|E")
