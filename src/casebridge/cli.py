@@ -6,6 +6,8 @@ import argparse
 import getpass
 import os
 import sys
+import threading
+import time
 from collections.abc import Sequence
 
 
@@ -58,10 +60,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import call_command
 
-    from casebridge.demo.builder import build_demo, print_logins
+    from casebridge.demo.builder import DemoRefused, build_demo, print_logins
 
     call_command("migrate", interactive=False, verbosity=0)
-    summary = build_demo(patients=args.patients, seed=args.seed, progress=not args.quiet)
+    try:
+        summary = build_demo(patients=args.patients, seed=args.seed, progress=not args.quiet)
+    except DemoRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print_logins(summary)
     return 0
 
@@ -169,14 +175,40 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if report.rejected_total else 0
 
 
+# Periodic jobs the worker enqueues itself (django-tasks has no scheduler). Each job is idempotent,
+# so several workers enqueueing the same job only repeat harmless work.
+TIMERS: list[tuple[str, float]] = [("casebridge.tasks.escalation.flag_overdue_tasks", 300.0)]
+
+
+def _run_timers(stop: threading.Event) -> None:
+    from django.db import close_old_connections
+    from django.utils.module_loading import import_string
+
+    next_run = dict.fromkeys((path for path, _ in TIMERS), 0.0)
+    while not stop.is_set():
+        now = time.monotonic()
+        for path, every in TIMERS:
+            if now >= next_run[path]:
+                close_old_connections()
+                import_string(path).enqueue()
+                next_run[path] = now + every
+        stop.wait(5.0)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import call_command
 
-    options = {"interval": args.interval}
+    stop = threading.Event()
+    if not args.no_timers:
+        threading.Thread(target=_run_timers, args=(stop,), name="casebridge-timers", daemon=True).start()
+    options: dict[str, object] = {"interval": args.interval}
     if args.batch:
         options["batch"] = True
-    call_command("db_worker", **options)
+    try:
+        call_command("db_worker", **options)
+    finally:
+        stop.set()
     return 0
 
 
@@ -254,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run background tasks and timers", description="Run the task worker.")
     worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
     worker.add_argument("--batch", action="store_true", help="exit when the queue is empty")
+    worker.add_argument("--no-timers", action="store_true", help="do not enqueue the periodic jobs (overdue check)")
     worker.set_defaults(func=cmd_worker)
 
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)

@@ -25,10 +25,14 @@ def field_errors_to_list(field_errors: dict[str, list[str]]) -> list[dict[str, s
 
 
 def pydantic_errors_to_list(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Ninja's validation errors carry a location tuple like ("body", "payload", "birth_date")."""
+    """Ninja's validation errors carry a location like ("body", "payload", "birth_date") or ("file", "file")."""
     out = []
     for e in errors:
-        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "payload", "query", "path", "filters")]
+        loc = [str(p) for p in e.get("loc", ())]
+        if loc and loc[0] in ("body", "query", "path", "form", "file", "header", "cookie"):
+            source, loc = loc[0], loc[1:]
+            if source != "file" and loc and loc[0] in ("payload", "filters", "data"):
+                loc = loc[1:]
         out.append({"field": ".".join(loc) or "body", "message": str(e.get("msg", "is invalid"))})
     return out
 

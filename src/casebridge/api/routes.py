@@ -15,3 +15,6 @@ def register(api: NinjaAPI) -> None:
     api.add_router("/", accounts_router)
     api.add_router("/patients", patients_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/", "casebridge.communications.api.router")
+    api.add_router("/", "casebridge.tasks.api.router")
+    api.add_router("/", "casebridge.careplans.api.router")

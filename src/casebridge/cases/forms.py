@@ -26,7 +26,7 @@ class TransitionForm(forms.Form):
 
     def __init__(self, *args, moves=(), **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [(s.value, STATUS_LABELS[CaseStatus(s)]) for s in moves]
+        self.fields["status"].choices = [("", "Choose…")] + [(s.value, STATUS_LABELS[CaseStatus(s)]) for s in moves]
 
 
 class CareTeamForm(forms.Form):

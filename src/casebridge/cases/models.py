@@ -87,11 +87,18 @@ class CareTeamMember(models.Model):
     role = models.CharField(max_length=100)
     phone = models.CharField(max_length=32, blank=True)
     active = models.BooleanField(default=True)
+    # True when the member's organization is not the case's: the row is then a cross-organization
+    # link that grants read access. Stored so visibility checks scan only the (few) links, not every
+    # care-team row of the organization's own cases.
+    links_organization = models.BooleanField(default=False)
     added_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["organization", "active"])]
+        indexes = [
+            models.Index(fields=["organization", "active"]),
+            models.Index(fields=["organization", "links_organization", "active"], name="careteam_links_idx"),
+        ]
 
     def __str__(self) -> str:
         who = self.user.get_full_name() if self.user else self.name

@@ -15,7 +15,9 @@ from casebridge.kernel.errors import NotFound
 
 def linked_case_ids(actor: Actor) -> QuerySet[CareTeamMember, Any]:
     """Cases of other organizations that the actor's organization is on the care team of."""
-    return CareTeamMember.objects.filter(organization_id=actor.organization_id, active=True).values("case_id")
+    return CareTeamMember.objects.filter(
+        organization_id=actor.organization_id, links_organization=True, active=True
+    ).values("case_id")
 
 
 def cases_visible(actor: Actor) -> QuerySet[Case]:

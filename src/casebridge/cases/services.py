@@ -209,6 +209,7 @@ def careteam_add(
             raise NotFound(f"No case {case_id}.")
         member = CareTeamMember.objects.create(
             case=case,
+            links_organization=organization.pk != case.organization_id,
             organization=organization,
             user=user,
             name=name.strip(),

@@ -25,6 +25,8 @@ PROCESS = [
     CaseStatus.TRANSITION,
     CaseStatus.CLOSED,
 ]
+# Forward along the process first; holds and cancellation last, so the likely choice is near the top.
+MOVE_ORDER = [*PROCESS, CaseStatus.ON_HOLD, CaseStatus.CANCELLED]
 
 
 @actor_required
@@ -66,7 +68,8 @@ def case_detail_view(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     case = case_get(actor=actor, case_id=case_id)
     owned = case.organization_id == actor.organization_id
-    moves = sorted(allowed_moves(case.status_enum, CaseStatus(case.held_from) if case.held_from else None))
+    allowed = allowed_moves(case.status_enum, CaseStatus(case.held_from) if case.held_from else None)
+    moves = [s for s in MOVE_ORDER if s in allowed]
     status_index = PROCESS.index(case.status_enum) if case.status_enum in PROCESS else -1
     return render(
         request,

@@ -53,6 +53,8 @@ class Task(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     completed_at = models.DateTimeField(null=True, blank=True)
     status_reason = models.CharField(max_length=300, blank=True)
+    # Set by the overdue check when an urgent task passes its due time; cleared when it is reassigned or rescheduled.
+    escalated_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

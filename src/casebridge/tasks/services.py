@@ -1,19 +1,23 @@
+"""Writes to tasks and work queues. Each service checks permission, runs in one transaction and audits itself."""
+
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from casebridge.accounts.models import User
-from casebridge.accounts.permissions import require
+from casebridge.accounts.permissions import can, require
 from casebridge.audit.recorder import audit_record
 from casebridge.cases.selectors import cases_owned
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
-from casebridge.kernel.errors import NotFound, ValidationFailed
+from casebridge.kernel.errors import NotFound, PermissionDenied, ValidationFailed
 from casebridge.kernel.validation import validate_model
+from casebridge.kernel.versioning import lock_at_version
 from casebridge.patients.selectors import patients_owned
-from casebridge.tasks.domain import TaskStatus
+from casebridge.tasks.domain import FINAL, TaskStatus, check_move, path_to_completion
 from casebridge.tasks.models import Priority, Task, TaskStatusChange, WorkQueue
 
 
@@ -88,3 +92,203 @@ def task_create(
         TaskStatusChange.objects.create(task=task, from_status="", to_status=status, at=now, by=actor.user)
         audit_record(actor=actor, action="task.create", subject=task, patient=patient)
     return task
+
+
+def _staff(actor: Actor, user_id: int, field: str) -> User:
+    user = User.objects.filter(
+        pk=user_id, memberships__organization=actor.organization, memberships__active=True
+    ).first()
+    if user is None:
+        raise ValidationFailed.on(field, f"user {user_id} is not staff of {actor.organization.name}")
+    return user
+
+
+def _queue(actor: Actor, queue_id: int, field: str = "queue_id") -> WorkQueue:
+    queue = WorkQueue.objects.filter(pk=queue_id, organization=actor.organization).first()
+    if queue is None:
+        raise ValidationFailed.on(field, f"no queue {queue_id} in {actor.organization.name}")
+    return queue
+
+
+def _locked(actor: Actor, task_id: int, version: int | None) -> Task:
+    # Scoped to the actor's organization: another organization's task is "not found", like a missing one.
+    return lock_at_version(Task.objects.filter(organization_id=actor.organization_id), task_id, version, "task")
+
+
+def _parse_status(value: str) -> TaskStatus:
+    try:
+        return TaskStatus(value)
+    except ValueError as exc:
+        raise ValidationFailed.on("status", f"unknown task status {value!r}") from exc
+
+
+def _record_move(task: Task, *, to: TaskStatus, actor: Actor, at: dt.datetime, reason: str = "") -> None:
+    TaskStatusChange.objects.create(
+        task=task, from_status=task.status, to_status=to, at=at, by=actor.user, reason=reason
+    )
+    task.status = to
+    if to == TaskStatus.COMPLETED:
+        task.completed_at = at
+    if to in FINAL:
+        task.escalated_at = None
+    if reason:
+        task.status_reason = reason
+
+
+def task_transition(
+    *, actor: Actor, task_id: int, to_status: str, reason: str = "", version: int | None = None
+) -> Task:
+    """Move a task one step along the FHIR Task status machine; illegal moves are refused (409)."""
+    require(actor, "task.change")
+    target = _parse_status(to_status)
+    reason = reason.strip()
+    with transaction.atomic():
+        task = _locked(actor, task_id, version)
+        current = TaskStatus(task.status)
+        check_move(current, target, reason=reason)
+        _record_move(task, to=target, actor=actor, at=clock.now(), reason=reason)
+        task.save()
+        audit_record(
+            actor=actor,
+            action="task.transition",
+            subject=task,
+            patient=task.patient_id,
+            detail={"from": current.value, "to": target.value},
+        )
+    return task
+
+
+def task_complete(*, actor: Actor, task_id: int, version: int | None = None, note: str = "") -> Task:
+    """Mark done: walk the legal path to completed, recording every step (e.g. ready -> in-progress -> completed)."""
+    require(actor, "task.change")
+    with transaction.atomic():
+        task = _locked(actor, task_id, version)
+        current = TaskStatus(task.status)
+        steps = path_to_completion(current)
+        now = clock.now()
+        for step in steps:
+            check_move(TaskStatus(task.status), step)
+            _record_move(task, to=step, actor=actor, at=now, reason=note.strip() if step == steps[-1] else "")
+        task.save()
+        audit_record(
+            actor=actor,
+            action="task.complete",
+            subject=task,
+            patient=task.patient_id,
+            detail={"from": current.value, "steps": [s.value for s in steps]},
+        )
+    return task
+
+
+TASK_EDITABLE = ("title", "description", "due_at", "priority")
+
+
+def task_update(*, actor: Actor, task_id: int, version: int | None, **changes: Any) -> Task:
+    """Change what a task asks for and when. A closed task is a record and stays as it was."""
+    require(actor, "task.change")
+    unknown = set(changes) - set(TASK_EDITABLE)
+    if unknown:
+        raise ValidationFailed.on(sorted(unknown)[0], "cannot be changed here")
+    if "title" in changes:
+        if changes["title"] is None or not str(changes["title"]).strip():
+            raise ValidationFailed.on("title", "is required")
+        changes["title"] = str(changes["title"]).strip()
+    if "description" in changes and changes["description"] is None:
+        changes["description"] = ""
+    if "priority" in changes and changes["priority"] not in Priority.values:
+        raise ValidationFailed.on("priority", f"must be one of {', '.join(Priority.values)}")
+    with transaction.atomic():
+        task = _locked(actor, task_id, version)
+        if TaskStatus(task.status) in FINAL:
+            raise ValidationFailed.on("status", f"a {task.status} task cannot be edited")
+        for k, v in changes.items():
+            setattr(task, k, v)
+        if "due_at" in changes:
+            task.escalated_at = None  # rescheduled: the escalation was about the old due time
+        validate_model(task)
+        task.save()
+        audit_record(
+            actor=actor, action="task.update", subject=task, patient=task.patient_id, detail={"fields": sorted(changes)}
+        )
+    return task
+
+
+def task_reassign(
+    *, actor: Actor, task_id: int, owner_id: int | None = None, queue_id: int | None = None, version: int | None = None
+) -> Task:
+    """Supervisors hand an open task to a colleague or a team queue."""
+    require(actor, "task.reassign")
+    if (owner_id is None) == (queue_id is None):
+        raise ValidationFailed.on("owner_id", "give either an owner or a queue")
+    with transaction.atomic():
+        task = _locked(actor, task_id, version)
+        if TaskStatus(task.status) in FINAL:
+            raise ValidationFailed.on("status", f"a {task.status} task cannot be reassigned")
+        before = {"owner": task.owner_id, "queue": task.queue_id}
+        task.owner = _staff(actor, owner_id, "owner_id") if owner_id is not None else None
+        task.queue = _queue(actor, queue_id) if queue_id is not None else None
+        task.escalated_at = None
+        task.save()
+        audit_record(
+            actor=actor,
+            action="task.reassign",
+            subject=task,
+            patient=task.patient_id,
+            detail={"from": before, "to": {"owner": owner_id, "queue": queue_id}},
+        )
+    return task
+
+
+def task_claim(*, actor: Actor, task_id: int) -> Task:
+    """A member of a team queue takes one of its tasks for themself."""
+    require(actor, "task.change")
+    with transaction.atomic():
+        task = _locked(actor, task_id, None)
+        if task.queue is None or not task.queue.members.filter(pk=actor.user_id).exists():
+            raise ValidationFailed.on("queue", "only members of the task's queue can take it")
+        if TaskStatus(task.status) in FINAL:
+            raise ValidationFailed.on("status", f"a {task.status} task cannot be taken")
+        queue_id = task.queue_id
+        task.owner = actor.user
+        task.queue = None
+        task.save()
+        audit_record(
+            actor=actor, action="task.claim", subject=task, patient=task.patient_id, detail={"queue": queue_id}
+        )
+    return task
+
+
+def _require_queue_manager(actor: Actor) -> None:
+    # Supervisors run their team's queues; organization admins set them up.
+    if not (can(actor, "task.reassign") or can(actor, "organization.manage")):
+        raise PermissionDenied(f"Your role in {actor.organization.name} does not allow managing work queues.")
+
+
+def queue_create(*, actor: Actor, name: str) -> WorkQueue:
+    _require_queue_manager(actor)
+    name = name.strip()
+    if not name:
+        raise ValidationFailed.on("name", "is required")
+    if len(name) > 100:
+        raise ValidationFailed.on("name", "must be at most 100 characters")
+    try:
+        with transaction.atomic():
+            if WorkQueue.objects.filter(organization=actor.organization, name__iexact=name).exists():
+                raise ValidationFailed.on("name", f"a queue named {name!r} already exists")
+            queue = WorkQueue.objects.create(organization=actor.organization, name=name)
+            audit_record(actor=actor, action="queue.create", subject=queue)
+    except IntegrityError as exc:  # a concurrent create of the same name
+        raise ValidationFailed.on("name", f"a queue named {name!r} already exists") from exc
+    return queue
+
+
+def queue_member_add(*, actor: Actor, queue_id: int, user_id: int) -> WorkQueue:
+    _require_queue_manager(actor)
+    with transaction.atomic():
+        queue = WorkQueue.objects.select_for_update().filter(pk=queue_id, organization=actor.organization).first()
+        if queue is None:
+            raise NotFound(f"No queue {queue_id}.")
+        user = _staff(actor, user_id, "user_id")
+        queue.members.add(user)
+        audit_record(actor=actor, action="queue.member_add", subject=queue, detail={"user": user_id})
+    return queue

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from casebridge.kernel.errors import DomainError, NotFound, PermissionDenied
+
+R = TypeVar("R", bound=HttpResponseBase)
 
 
 class DomainErrorMiddleware:
@@ -38,11 +41,11 @@ def apply_errors(form: forms.BaseForm, exc: DomainError) -> None:
             form.add_error(target, message if target else f"{field}: {message}")
 
 
-def actor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def actor_required(view: Callable[..., R]) -> Callable[..., R | HttpResponse]:
     """Signed in, with an active role in some organization."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> R | HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if getattr(request, "actor", None) is None:
