@@ -18,3 +18,4 @@ def register(api: NinjaAPI) -> None:
     api.add_router("/", "casebridge.communications.api.router")
     api.add_router("/", "casebridge.tasks.api.router")
     api.add_router("/", "casebridge.careplans.api.router")
+    api.add_router("/", "casebridge.hospital.api.router")

@@ -29,6 +29,7 @@ PROVIDERS = [
     "casebridge.careplans.timeline.entries_for",
     "casebridge.tasks.timeline.entries_for",
     "casebridge.communications.timeline.entries_for",
+    "casebridge.hospital.timeline.entries_for",
 ]
 
 

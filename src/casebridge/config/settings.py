@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "casebridge.communications",
     "casebridge.clinical",
     "casebridge.interop",
+    "casebridge.hospital",
     "casebridge.web",
 ]
 

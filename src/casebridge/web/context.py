@@ -16,6 +16,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = []
     if can(actor, "case.view"):
         items += [("worklist", "Worklist"), ("patient_search", "Patients")]
+    if can(actor, "census.view"):
+        items += [("census", "Census"), ("hospital_dashboard", "Dashboard")]
+    if can(actor, "intake.review"):
+        items.append(("hospital_intake", "Intake"))
     if can(actor, "caseload.view"):
         items.append(("caseload", "Caseload"))
     if can(actor, "audit.view"):

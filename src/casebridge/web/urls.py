@@ -27,4 +27,5 @@ urlpatterns = [
     path("", include("casebridge.communications.urls")),
     path("", include("casebridge.audit.urls")),
     path("", include("casebridge.interop.urls")),
+    path("", include("casebridge.hospital.urls")),
 ]
