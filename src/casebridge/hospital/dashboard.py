@@ -87,9 +87,9 @@ def dashboard(*, actor: Actor) -> list[Chart]:
             sum(1 for r in ur if not r.review_overdue and timezone.localdate(r.next_review_due) == today),
             "warn",
         ),  # type: ignore[arg-type]
-        ("Payer review overdue", sum(1 for r in payer if r.payer_review_on < today), "danger"),  # type: ignore[operator]
+        ("Payer review overdue", sum(1 for r in payer if r.payer_review_on and r.payer_review_on < today), "danger"),
         ("Payer review due today", sum(1 for r in payer if r.payer_review_on == today), "warn"),
-        ("Payer review later", sum(1 for r in payer if r.payer_review_on > today), ""),  # type: ignore[operator]
+        ("Payer review later", sum(1 for r in payer if r.payer_review_on and r.payer_review_on > today), ""),
     ]
     if not integrations.utilization_available():
         buckets = buckets[2:]

@@ -56,7 +56,7 @@ class SendForm(forms.Form):
 
     def __init__(self, *args: Any, insurers: list[tuple[int, str]] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
         super().__init__(*args, **kwargs)
-        self.fields["insurer"].choices = [("", "—"), *[(str(pk), name) for pk, name in insurers]]
+        self.fields["insurer"].choices = [("", "—"), *[(str(pk), name) for pk, name in insurers]]  # type: ignore[attr-defined]
 
 
 class ContactForm(forms.Form):
@@ -127,7 +127,7 @@ class BarrierForm(forms.Form):
 
     def __init__(self, *args: Any, staff: list[tuple[int, str]] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = [("", "—"), *[(str(pk), name) for pk, name in staff]]
+        self.fields["owner"].choices = [("", "—"), *[(str(pk), name) for pk, name in staff]]  # type: ignore[attr-defined]
 
 
 class NeedForm(forms.Form):

@@ -66,7 +66,7 @@ def referral_response_hours(*, actor: Actor, since: dt.datetime) -> list[tuple[s
         return None
     from statistics import median
 
-    referral = apps.get_model("postacute", "Referral")
+    referral: Any = apps.get_model(POSTACUTE_APP.rsplit(".", 1)[1], "Referral")
     rows = referral.objects.filter(
         organization_id=actor.organization_id, sent_at__gte=since, responded_at__isnull=False
     ).values_list("provider_type", "sent_at", "responded_at")

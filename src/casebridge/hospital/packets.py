@@ -26,7 +26,7 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        return timezone.localtime(value).isoformat(timespec="minutes")
+        return timezone.localtime(value).isoformat(timespec="seconds")
     return value.isoformat()
 
 

@@ -158,7 +158,7 @@ def census(
     if case_manager_id:
         qs = qs.filter(hospital_case__assigned_to_id=case_manager_id)
     if payer:
-        qs = qs.filter(payer=payer)
+        qs = qs.filter(**{"payer": payer})  # the annotation above
     encounters = [e for e in qs if e.admit_at is not None]
     due = integrations.next_reviews_due(actor=actor, encounter_ids=[e.pk for e in encounters])
     rows: list[CensusRow] = []
