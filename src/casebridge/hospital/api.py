@@ -75,11 +75,11 @@ def census(
     )
     rows = [
         {
-            "encounter_id": r.encounter.pk,
-            "stay_id": r.stay.pk if r.stay else None,
+            "encounter_id": r.encounter_id,
+            "stay_id": r.stay_id,
             "case_id": r.case_id,
-            "patient_id": r.encounter.patient_id,
-            "patient_name": str(r.patient),
+            "patient_id": r.patient_id,
+            "patient_name": r.patient_name,
             "status": r.status,
             "admit_at": r.admit_at,
             "midnights": r.midnights,

@@ -57,8 +57,12 @@ def unit_of(encounter: Encounter) -> str:
 
 @dataclass
 class CensusRow:
-    encounter: Encounter
-    stay: HospitalStay | None
+    """One census line, built from plain values (no model instances: 500 rows must stay cheap)."""
+
+    encounter_id: int
+    patient_id: int
+    patient_name: str
+    stay_id: int | None
     status: str
     admit_at: dt.datetime
     midnights: int
@@ -81,10 +85,6 @@ class CensusRow:
     first_barrier: str
     risk_band: str
 
-    @property
-    def patient(self) -> Any:
-        return self.encounter.patient
-
 
 @dataclass
 class Census:
@@ -95,7 +95,34 @@ class Census:
     payers: list[str] = field(default_factory=list)
 
 
-def _census_queryset(actor: Actor) -> QuerySet[Encounter]:
+CENSUS_VALUES = (
+    "pk",
+    "patient_id",
+    "patient__family_name",
+    "patient__given_name",
+    "encounter_class",
+    "admit_at",
+    "location__name",
+    "location_text",
+    "hospital_case_id",
+    "hospital_case__assigned_to__first_name",
+    "hospital_case__assigned_to__last_name",
+    "hospital_case__assigned_to__username",
+    "hospital_stay__pk",
+    "hospital_stay__working_drg",
+    "hospital_stay__expected_discharge_on",
+    "hospital_stay__risk_band",
+    "auth_status",
+    "auth_next_review",
+    "payer",
+    "gmlos",
+    "drg_title",
+    "barrier_count",
+    "first_barrier",
+)
+
+
+def _census_queryset(actor: Actor) -> QuerySet[Encounter, dict[str, Any]]:
     stay_pk = OuterRef("hospital_stay__pk")
     latest_auth = Authorization.objects.filter(stay_id=stay_pk).order_by("-pk")
     primary_coverage = Coverage.objects.filter(patient_id=OuterRef("patient_id"), active=True).order_by(
@@ -105,10 +132,8 @@ def _census_queryset(actor: Actor) -> QuerySet[Encounter]:
     drg = DrgWeight.objects.filter(organization_id=actor.organization_id, drg=OuterRef("hospital_stay__working_drg"))
     return (
         open_admissions(actor)
-        .select_related("patient", "location", "hospital_stay", "hospital_case__assigned_to")
         .annotate(
             auth_status=Subquery(latest_auth.values("status")[:1]),
-            auth_payer=Subquery(latest_auth.values("payer_name")[:1]),
             auth_next_review=Subquery(latest_auth.values("next_review_on")[:1]),
             payer=Coalesce(
                 Subquery(latest_auth.values("payer_name")[:1]),
@@ -126,10 +151,12 @@ def _census_queryset(actor: Actor) -> QuerySet[Encounter]:
             ),
             first_barrier=Subquery(open_barriers.order_by("created_at", "pk").values("description")[:1]),
         )
+        .values(*CENSUS_VALUES)
     )
 
 
 AUTH_LABELS = dict(AuthorizationStatus.choices)
+HUNDREDTH = Decimal("0.01")
 
 
 def census(
@@ -145,8 +172,8 @@ def census(
 
     Ordering: stays whose UR review is overdue (utilization app), then those whose payer review date
     has passed, then by next review due, then by admission. One query for the rows (subqueries for
-    authorization, payer, DRG and barriers), one for the UR clock when that app is present, and three
-    small ones for the filter choices.
+    authorization, payer, DRG and barriers), one for the UR clock when that app is present, three
+    small ones for the filter choices, and the audit rows (one per patient listed).
     """
     require(actor, "census.view")
     now = clock.now()
@@ -158,33 +185,36 @@ def census(
     if case_manager_id:
         qs = qs.filter(hospital_case__assigned_to_id=case_manager_id)
     if payer:
-        qs = qs.filter(**{"payer": payer})  # the annotation above
-    encounters = [e for e in qs if e.admit_at is not None]
-    due = integrations.next_reviews_due(actor=actor, encounter_ids=[e.pk for e in encounters])
+        qs = qs.filter(Q(payer=payer))  # the annotation above
+    values = [v for v in qs if v["admit_at"] is not None]
+    due = integrations.next_reviews_due(actor=actor, encounter_ids=[v["pk"] for v in values])
     rows: list[CensusRow] = []
-    for e in encounters:
-        assert e.admit_at is not None
-        stay = getattr(e, "hospital_stay", None)
-        midnights = midnights_between(e.admit_at, max(now, e.admit_at), tz)
-        gmlos = e.gmlos  # type: ignore[attr-defined]
-        los_index = (Decimal(midnights) / gmlos).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if gmlos else None
-        next_due = due.get(e.pk) if due is not None else None
-        payer_review_on = e.auth_next_review  # type: ignore[attr-defined]
-        cm = e.hospital_case.assigned_to if e.hospital_case_id and e.hospital_case else None
-        auth_status = e.auth_status or ""  # type: ignore[attr-defined]
+    for v in values:
+        admit_at = v["admit_at"]
+        midnights = midnights_between(admit_at, max(now, admit_at), tz)
+        gmlos = v["gmlos"]
+        los_index = (Decimal(midnights) / gmlos).quantize(HUNDREDTH, rounding=ROUND_HALF_UP) if gmlos else None
+        next_due = due.get(v["pk"]) if due is not None else None
+        payer_review_on = v["auth_next_review"]
+        cm_name = " ".join(
+            p for p in (v["hospital_case__assigned_to__first_name"], v["hospital_case__assigned_to__last_name"]) if p
+        ) or (v["hospital_case__assigned_to__username"] or "")
+        auth_status = v["auth_status"] or ""
         rows.append(
             CensusRow(
-                encounter=e,
-                stay=stay,
-                status=e.encounter_class,
-                admit_at=e.admit_at,
+                encounter_id=v["pk"],
+                patient_id=v["patient_id"],
+                patient_name=f"{v['patient__family_name']}, {v['patient__given_name']}",
+                stay_id=v["hospital_stay__pk"],
+                status=v["encounter_class"],
+                admit_at=admit_at,
                 midnights=midnights,
-                unit=unit_of(e),
-                case_manager=(cm.get_full_name() or cm.username) if cm else "",
-                case_id=e.hospital_case_id,
-                payer=e.payer,  # type: ignore[attr-defined]
-                working_drg=stay.working_drg if stay else "",
-                drg_title=e.drg_title or "",  # type: ignore[attr-defined]
+                unit=v["location__name"] or (v["location_text"] or "").split("^")[0].strip(),
+                case_manager=cm_name,
+                case_id=v["hospital_case_id"],
+                payer=v["payer"],
+                working_drg=v["hospital_stay__working_drg"] or "",
+                drg_title=v["drg_title"] or "",
                 gmlos=gmlos,
                 los_index=los_index,
                 next_review_due=next_due,
@@ -193,10 +223,10 @@ def census(
                 authorization_label=AUTH_LABELS.get(auth_status, "None"),
                 payer_review_on=payer_review_on,
                 payer_review_overdue=bool(payer_review_on and payer_review_on < today),
-                expected_discharge_on=stay.expected_discharge_on if stay else None,
-                barrier_count=e.barrier_count,  # type: ignore[attr-defined]
-                first_barrier=e.first_barrier or "",  # type: ignore[attr-defined]
-                risk_band=stay.risk_band if stay else "unknown",
+                expected_discharge_on=v["hospital_stay__expected_discharge_on"],
+                barrier_count=v["barrier_count"],
+                first_barrier=v["first_barrier"] or "",
+                risk_band=v["hospital_stay__risk_band"] or "unknown",
             )
         )
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
@@ -206,7 +236,7 @@ def census(
             not r.payer_review_overdue,
             r.next_review_due or far,
             r.admit_at,
-            r.encounter.pk,
+            r.encounter_id,
         )
     )
     result = Census(rows=rows, reviews_available=due is not None)
@@ -226,7 +256,7 @@ def census(
         audit_record_many(
             actor=actor,
             action="census.read",
-            patient_ids=sorted({r.encounter.patient_id for r in rows}),
+            patient_ids=sorted({r.patient_id for r in rows}),
             detail={"rows": len(rows)},
         )
     return result

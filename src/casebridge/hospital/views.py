@@ -5,6 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +17,7 @@ from casebridge.accounts.roles import CASE_MANAGER, PHYSICIAN_ADVISOR, SUPERVISO
 from casebridge.accounts.selectors import staff_with_role
 from casebridge.hospital import forms as f
 from casebridge.hospital import selectors, services
+from casebridge.hospital.census_html import census_rows_html
 from casebridge.hospital.dashboard import CHART_WIDTH, LABEL_WIDTH, dashboard
 from casebridge.hospital.models import DischargePlan, ReviewPacket
 from casebridge.kernel import clock
@@ -54,6 +56,9 @@ def census_view(request: HttpRequest) -> HttpResponse:
             "today": timezone.localdate(clock.now()),
             "filters": request.GET,
             "can_sync": can(actor, "stay.change"),
+            "rows_html": census_rows_html(
+                result.rows, can_open=can(actor, "stay.change"), csrf_token=get_token(request)
+            ),
         },
     )
 

@@ -39,7 +39,9 @@ def drg_table(hospital):
 _visit = iter(range(1, 10**6))
 
 
-def admit(actor, patient, *, when, klass="inpatient", status="in-progress", discharge=None, unit="4 West", case=True, **extra):
+def admit(
+    actor, patient, *, when, klass="inpatient", status="in-progress", discharge=None, unit="4 West", case=True, **extra
+):
     """An encounter through encounter_upsert, with its hospital case (as the admission rule would open it)."""
     encounter, _ = encounter_upsert(
         actor=actor,
@@ -98,6 +100,8 @@ def supervisor(make_actor, hospital):
 @pytest.fixture
 def stay(cm, patient, drg_table):
     """An inpatient admitted 03/10 08:00 through the ED, primary coverage on file, opened as a stay."""
-    coverage_add(actor=cm, patient_id=patient.pk, payer_name="Acme Health Plan", member_id="A1", period_start=dt.date(2025, 1, 1))
+    coverage_add(
+        actor=cm, patient_id=patient.pk, payer_name="Acme Health Plan", member_id="A1", period_start=dt.date(2025, 1, 1)
+    )
     encounter = admit(cm, patient, when=at(10, 8), admission_source={"code": "emd"})
     return services.stay_open(actor=cm, encounter_id=encounter.pk)

@@ -111,11 +111,26 @@ BAD_INPUT = [
     ("post", "/api/v1/hospital/denials/{denial}/appeal", {"appeal_deadline": "2026-01-01"}, "appeal_deadline"),
     ("post", "/api/v1/hospital/denials/{denial}/outcome", {"outcome": "overturned"}, "outcome"),
     ("put", "/api/v1/hospital/stays/{stay}/discharge-plan/evaluation", {"complete": True}, "patient_goals"),
-    ("put", "/api/v1/hospital/stays/{stay}/discharge-plan/evaluation", {"self_care_capacity": "great"}, "self_care_capacity"),
+    (
+        "put",
+        "/api/v1/hospital/stays/{stay}/discharge-plan/evaluation",
+        {"self_care_capacity": "great"},
+        "self_care_capacity",
+    ),
     ("post", "/api/v1/hospital/stays/{stay}/barriers", {"description": "x"}, "owner_id"),
     ("post", "/api/v1/hospital/stays/{stay}/needs", {"service_type": "spa"}, "service_type"),
-    ("post", "/api/v1/hospital/stays/{stay}/needs", {"service_type": "home_health", "disciplines": ["XX"]}, "disciplines"),
-    ("post", "/api/v1/hospital/stays/{stay}/needs", {"service_type": "irf", "details": {"therapy_minutes_by_day": [180] * 6, "therapy_disciplines": ["PT", "OT"]}}, "details"),
+    (
+        "post",
+        "/api/v1/hospital/stays/{stay}/needs",
+        {"service_type": "home_health", "disciplines": ["XX"]},
+        "disciplines",
+    ),
+    (
+        "post",
+        "/api/v1/hospital/stays/{stay}/needs",
+        {"service_type": "irf", "details": {"therapy_minutes_by_day": [180] * 6, "therapy_disciplines": ["PT", "OT"]}},
+        "details",
+    ),
     ("get", "/api/v1/hospital/reports/denial-rate?since=yesterday", None, "since"),
 ]
 
@@ -146,7 +161,9 @@ def test_evaluation_completes_with_every_482_43_element(records, cm, api_as):
         "complete": True,
     }
     response = api_as(cm).put(
-        f"/api/v1/hospital/stays/{stay.pk}/discharge-plan/evaluation", data=json.dumps(body), content_type="application/json"
+        f"/api/v1/hospital/stays/{stay.pk}/discharge-plan/evaluation",
+        data=json.dumps(body),
+        content_type="application/json",
     )
     assert response.status_code == 200, response.content
     assert response.json()["evaluation_status"] == "completed"
@@ -158,14 +175,26 @@ def test_needs_carry_the_eligibility_checks(records, cm, api_as):
     client = api_as(cm)
 
     def need(body):
-        r = client.post(f"/api/v1/hospital/stays/{stay.pk}/needs", data=json.dumps(body), content_type="application/json")
+        r = client.post(
+            f"/api/v1/hospital/stays/{stay.pk}/needs", data=json.dumps(body), content_type="application/json"
+        )
         assert r.status_code == 201, r.content
         return r.json()["eligibility"]
 
     snf = need({"service_type": "snf"})
     assert snf["eligible"] is True and "3 inpatient day(s)" in snf["reasons"][0]  # 03/10 -> 03/13
-    irf = need({"service_type": "irf", "details": {"therapy_minutes_by_day": [180, 180, 180, 180, 0, 0, 0], "therapy_disciplines": ["PT", "OT"]}})
+    irf = need(
+        {
+            "service_type": "irf",
+            "details": {"therapy_minutes_by_day": [180, 180, 180, 180, 0, 0, 0], "therapy_disciplines": ["PT", "OT"]},
+        }
+    )
     assert irf["eligible"] is False
-    infusion = need({"service_type": "home_infusion", "details": {"route": "intravenous", "minutes_per_administration": 60, "through_dme_pump": True}})
+    infusion = need(
+        {
+            "service_type": "home_infusion",
+            "details": {"route": "intravenous", "minutes_per_administration": 60, "through_dme_pump": True},
+        }
+    )
     assert infusion["eligible"] is True
     assert need({"service_type": "home_health", "disciplines": ["SN", "PT"]})["eligible"] is None

@@ -20,7 +20,17 @@ def keys(packet):
 
 def test_pre_send_check_lists_what_a_reviewer_would_miss(cm, stay):
     packet = services.packet_build(actor=cm, stay_id=stay.pk)
-    assert {"expected_discharge_on", "complex_factors", "authorization", "diagnoses", "vitals", "labs", "treatments", "plan", "working_drg"} <= set(keys(packet))
+    assert {
+        "expected_discharge_on",
+        "complex_factors",
+        "authorization",
+        "diagnoses",
+        "vitals",
+        "labs",
+        "treatments",
+        "plan",
+        "working_drg",
+    } <= set(keys(packet))
     assert "criteria" not in keys(packet)  # no utilization app: not asked for
 
     condition(stay.encounter, "J18.9", "Pneumonia")
@@ -92,7 +102,9 @@ def test_insurer_on_the_platform_sees_the_packet_and_nothing_else(cm, stay, insu
 def test_insurer_outside_gets_a_validated_fhir_bundle(cm, stay, web_as):
     condition(stay.encounter, "J18.9", "Pneumonia")
     packet = services.packet_build(actor=cm, stay_id=stay.pk)
-    services.packet_send(actor=cm, packet_id=packet.pk, recipient_name="Faraway Mutual", channel="fax", acknowledge_missing=True)
+    services.packet_send(
+        actor=cm, packet_id=packet.pk, recipient_name="Faraway Mutual", channel="fax", acknowledge_missing=True
+    )
     packet.refresh_from_db()
     bundle = packet.fhir_bundle
     assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
@@ -116,7 +128,9 @@ def test_a_packet_is_sent_once(cm, stay, insurer):
 
 def test_calls_with_the_insurer_are_logged_with_the_daily_reminder(cm, stay):
     services.authorization_add(actor=cm, stay_id=stay.pk)
-    communication = services.payer_contact_log(actor=cm, stay_id=stay.pk, contact_name="Dana Price", summary="Update given")
+    communication = services.payer_contact_log(
+        actor=cm, stay_id=stay.pk, contact_name="Dana Price", summary="Update given"
+    )
     assert communication.parties.get().kind == "insurer_cm"
     assert communication.follow_up_task.title == "Daily clinical update to Acme Health Plan"
 

@@ -15,12 +15,31 @@ def component(score, key):
 
 def test_worked_example_scores_every_component_from_the_record(cm, patient, drg_table):
     # History: one ED visit in January (counts for LACE E); two admissions in the last 12 months (HOSPITAL A).
-    admit(cm, patient, when=at(1, 2).replace(month=1, day=15), klass="emergency", status="finished",
-          discharge=at(1, 8).replace(month=1, day=15), case=False)
-    admit(cm, patient, when=at(1, 9).replace(year=2025, month=11), status="finished",
-          discharge=at(4, 9).replace(year=2025, month=11), case=False)
-    admit(cm, patient, when=at(1, 9).replace(year=2025, month=6), status="finished",
-          discharge=at(3, 9).replace(year=2025, month=6), case=False)
+    admit(
+        cm,
+        patient,
+        when=at(1, 2).replace(month=1, day=15),
+        klass="emergency",
+        status="finished",
+        discharge=at(1, 8).replace(month=1, day=15),
+        case=False,
+    )
+    admit(
+        cm,
+        patient,
+        when=at(1, 9).replace(year=2025, month=11),
+        status="finished",
+        discharge=at(4, 9).replace(year=2025, month=11),
+        case=False,
+    )
+    admit(
+        cm,
+        patient,
+        when=at(1, 9).replace(year=2025, month=6),
+        status="finished",
+        discharge=at(3, 9).replace(year=2025, month=6),
+        case=False,
+    )
     # The ED visit that led to this admission: makes it emergent, and is not counted among prior ED visits.
     admit(cm, patient, when=at(10, 3), klass="emergency", status="finished", discharge=at(10, 8), case=False)
     encounter = admit(cm, patient, when=at(10, 8))
@@ -48,7 +67,13 @@ def test_worked_example_scores_every_component_from_the_record(cm, patient, drg_
     # HOSPITAL: Hgb 10.9 -> 1; oncology no -> 0; Na 132 -> 1; no procedure (documented stay) -> 0;
     # urgent -> 1; 2 admissions -> 2; LOS 5 -> 2; total 7, high.
     assert [(c["key"], c["points"]) for c in hospital["components"]] == [
-        ("H", 1), ("O", 0), ("S", 1), ("P", 0), ("I", 1), ("A", 2), ("L", 2)
+        ("H", 1),
+        ("O", 0),
+        ("S", 1),
+        ("P", 0),
+        ("I", 1),
+        ("A", 2),
+        ("L", 2),
     ]
     assert (hospital["total"], hospital["band"]) == (7, "high")
     assert component(hospital, "H")["value"] == 10.9

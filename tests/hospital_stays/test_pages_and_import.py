@@ -16,8 +16,15 @@ def test_dashboard_shows_accessible_charts(cm, stay, web_as):
     services.stay_update(actor=cm, stay_id=stay.pk, working_drg="291")
     services.authorization_add(actor=cm, stay_id=stay.pk, status="approved", next_review_on=dt.date(2026, 3, 11))
     body = web_as(cm).get("/hospital/dashboard").content.decode()
-    for title in ("Census by status", "Reviews due and overdue", "LOS index by DRG", "Avoidable days by reason",
-                  "denial rate", "Referral response time", "Readmission risk distribution"):
+    for title in (
+        "Census by status",
+        "Reviews due and overdue",
+        "LOS index by DRG",
+        "Avoidable days by reason",
+        "denial rate",
+        "Referral response time",
+        "Readmission risk distribution",
+    ):
         assert title in body, title
     assert body.count('<svg role="img"') >= 4 and "<desc id=" in body and "Data table" in body
     assert "utilization review app" in body  # says which chart needs which app
@@ -29,7 +36,9 @@ def test_stay_page_shows_score_components(cm, stay, web_as):
 
 
 def test_stay_form_errors_are_shown_on_the_field(cm, stay, web_as):
-    response = web_as(cm).post(f"/hospital/stays/{stay.pk}/edit", {"readiness": "ready", "expected_discharge_on": "2026-03-01"})
+    response = web_as(cm).post(
+        f"/hospital/stays/{stay.pk}/edit", {"readiness": "ready", "expected_discharge_on": "2026-03-01"}
+    )
     assert response.status_code == 422 and b"is before the admission" in response.content
 
 
