@@ -68,6 +68,7 @@ class CensusRow:
     midnights: int
     unit: str
     case_manager: str
+    case_manager_id: int | None
     case_id: int | None
     payer: str
     working_drg: str
@@ -105,6 +106,7 @@ CENSUS_VALUES = (
     "location__name",
     "location_text",
     "hospital_case_id",
+    "hospital_case__assigned_to_id",
     "hospital_case__assigned_to__first_name",
     "hospital_case__assigned_to__last_name",
     "hospital_case__assigned_to__username",
@@ -211,6 +213,7 @@ def census(
                 midnights=midnights,
                 unit=v["location__name"] or (v["location_text"] or "").split("^")[0].strip(),
                 case_manager=cm_name,
+                case_manager_id=v["hospital_case__assigned_to_id"],
                 case_id=v["hospital_case_id"],
                 payer=v["payer"],
                 working_drg=v["hospital_stay__working_drg"] or "",
@@ -240,7 +243,13 @@ def census(
         )
     )
     result = Census(rows=rows, reviews_available=due is not None)
-    if with_options:
+    if with_options and not (unit or case_manager_id or payer):
+        # Unfiltered, the rows hold every choice: no extra queries.
+        result.units = sorted({r.unit for r in rows if r.unit})
+        managers = {r.case_manager_id: r.case_manager for r in rows if r.case_manager_id}
+        result.case_managers = sorted(managers.items(), key=lambda kv: kv[1].split(" ")[-1:] + [kv[1]])
+        result.payers = sorted({r.payer for r in rows if r.payer})
+    elif with_options:
         base = open_admissions(actor)
         names = base.exclude(location__isnull=True).values_list("location__name", flat=True).distinct()
         texts = base.filter(location__isnull=True).exclude(location_text="").values_list("location_text", flat=True)
