@@ -1,4 +1,4 @@
-"""The ``casebridge`` command: serve, migrate, demo, createuser, import, export, worker, and Django's own commands."""
+"""The ``casebridge`` command: serving, data loading, interfaces and workers; each subcommand has ``--help``."""
 
 from __future__ import annotations
 
@@ -173,6 +173,31 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
         print(report.as_text())
     return 1 if report.rejected_total else 0
+
+
+def cmd_import_drg(args: argparse.Namespace) -> int:
+    _setup_django()
+    from pathlib import Path
+
+    from casebridge.accounts.models import Organization
+    from casebridge.hospital.services import drg_table_load
+    from casebridge.kernel.errors import DomainError
+
+    org = Organization.objects.filter(name=args.organization).first()
+    if org is None:
+        print(f"error: no organization named {args.organization!r}", file=sys.stderr)
+        return 2
+    try:
+        text = Path(args.path).read_text(encoding="utf-8-sig")
+        count = drg_table_load(organization=org, text=text, source=args.source or Path(args.path).name)
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: cannot read {args.path}: {exc}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    print(f"{count} DRG rows imported into {org.name}")
+    return 0
 
 
 # Periodic jobs the worker enqueues itself (django-tasks has no scheduler). Each job is idempotent,
@@ -396,6 +421,17 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--json", action="store_true", help="print the report as JSON")
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
     imp.set_defaults(func=cmd_import)
+
+    drg = sub.add_parser(
+        "import-drg",
+        help="import an MS-DRG table (GMLOS) for the census",
+        description="Replace an organization's MS-DRG table from a CSV with columns drg, title, gmlos "
+        "(optional weight, amlos). A SAMPLE table ships in casebridge/hospital/data/.",
+    )
+    drg.add_argument("path", metavar="FILE")
+    drg.add_argument("--organization", required=True, help="the hospital (name)")
+    drg.add_argument("--source", default="", help="label of the table, e.g. 'CMS FY2026 Table 5'")
+    drg.set_defaults(func=cmd_import_drg)
 
     worker = sub.add_parser("worker", help="run background tasks and timers", description="Run the task worker.")
     worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls")

@@ -28,6 +28,18 @@ case_managing = _has(r.CASE_MANAGER, r.SUPERVISOR)
 registering = _has(r.CASE_MANAGER, r.SUPERVISOR, r.INTAKE_COORDINATOR, r.UR_NURSE)
 assessing = _has(r.CASE_MANAGER, r.SUPERVISOR, r.UR_NURSE, r.HH_CLINICIAN)
 
+
+def _in_org_type(org_type: str) -> rules.Predicate:
+    @rules.predicate(name="org_type:" + org_type)
+    def check(actor: Actor) -> bool:
+        return bool(actor.organization.org_type == org_type)
+
+    return check
+
+
+at_hospital = _in_org_type("hospital")
+at_insurer = _in_org_type("insurer")
+
 permissions = rules.RuleSet()
 permissions.add_rule("patient.view", clinical)
 permissions.add_rule("patient.create", registering)
@@ -68,6 +80,17 @@ permissions.add_rule("coverage.report", _has(r.CASE_MANAGER, r.SUPERVISOR, r.MED
 permissions.add_rule("review.perform", _has(r.UR_NURSE, r.CASE_MANAGER, r.SUPERVISOR))
 permissions.add_rule("review.decide", _has(r.PHYSICIAN_ADVISOR, r.MEDICAL_DIRECTOR))
 permissions.add_rule("criteria.manage", _has(r.MEDICAL_DIRECTOR, r.ORG_ADMIN))
+# Hospital case management (census, payer liaison, discharge planning) and the insurer's intake of packets.
+permissions.add_rule("census.view", at_hospital & clinical)
+permissions.add_rule("stay.change", at_hospital & _has(r.CASE_MANAGER, r.SUPERVISOR, r.UR_NURSE, r.PHYSICIAN_ADVISOR))
+permissions.add_rule("authorization.manage", at_hospital & _has(r.CASE_MANAGER, r.SUPERVISOR, r.UR_NURSE))
+permissions.add_rule("packet.send", at_hospital & _has(r.CASE_MANAGER, r.SUPERVISOR, r.UR_NURSE))
+permissions.add_rule("discharge.plan", at_hospital & case_managing)
+permissions.add_rule("drg.import", at_hospital & _has(r.ORG_ADMIN, r.SUPERVISOR))
+permissions.add_rule(
+    "intake.review",
+    at_insurer & _has(r.INTAKE_COORDINATOR, r.UR_NURSE, r.CASE_MANAGER, r.MEDICAL_DIRECTOR, r.SUPERVISOR),
+)
 
 PERMISSION_NAMES = sorted(permissions.keys())
 

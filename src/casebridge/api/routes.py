@@ -21,3 +21,4 @@ def register(api: NinjaAPI) -> None:
     api.add_router("/", "casebridge.postacute.api.router")
     api.add_router("/", "casebridge.coverage.api.router")
     api.add_router("/utilization", "casebridge.utilization.api.router")
+    api.add_router("/", "casebridge.hospital.api.router")

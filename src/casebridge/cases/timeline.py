@@ -31,6 +31,7 @@ PROVIDERS = [
     "casebridge.communications.timeline.entries_for",
     "casebridge.postacute.timeline.entries_for",
     "casebridge.utilization.timeline.entries_for",
+    "casebridge.hospital.timeline.entries_for",
 ]
 
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "casebridge.postacute",
     "casebridge.coverage",
     "casebridge.utilization",
+    "casebridge.hospital",
     "casebridge.web",
 ]
 

@@ -25,8 +25,14 @@ Enricher = Callable[[DemoContext], None]
 
 def _registered() -> list[Enricher]:
     from casebridge.demo import records
+    from casebridge.hospital.demo import add_hospital_stays
 
-    return [records.add_assessments_and_care_plans, records.add_communications, records.complete_some_past_work]
+    return [
+        records.add_assessments_and_care_plans,
+        records.add_communications,
+        records.complete_some_past_work,
+        add_hospital_stays,
+    ]
 
 
 ENRICHERS: list[Enricher] = _registered()

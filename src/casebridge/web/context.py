@@ -26,6 +26,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("ur_reviews", "Reviews"))
     if can(actor, "review.decide"):
         items.append(("ur_advisor_queue", "Physician advisor queue"))
+    if can(actor, "census.view"):
+        items += [("census", "Census"), ("hospital_dashboard", "Dashboard")]
+    if can(actor, "intake.review"):
+        items.append(("hospital_intake", "Intake"))
     if can(actor, "caseload.view"):
         items.append(("caseload", "Caseload"))
     if can(actor, "audit.view"):

@@ -30,4 +30,5 @@ urlpatterns = [
     path("", include("casebridge.interop.urls")),
     path("", include("casebridge.postacute.urls")),
     path("", include("casebridge.utilization.urls")),
+    path("", include("casebridge.hospital.urls")),
 ]

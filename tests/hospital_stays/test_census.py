@@ -1,0 +1,108 @@
+"""The census: columns, filters, ordering (overdue reviews first) and a constant number of queries."""
+
+import datetime as dt
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from casebridge.accounts import roles
+from casebridge.cases.services import case_assign
+from casebridge.hospital import selectors, services
+from casebridge.hospital.models import DischargeBarrier
+from casebridge.patients.services import coverage_add
+
+from .conftest import admit, at
+
+
+def test_census_columns_for_an_inpatient_stay(cm, stay):
+    services.stay_update(actor=cm, stay_id=stay.pk, working_drg="291", expected_discharge_on=dt.date(2026, 3, 14))
+    services.authorization_add(
+        actor=cm, stay_id=stay.pk, status="approved", approved_days=3, next_review_on=dt.date(2026, 3, 13)
+    )
+    services.barrier_add(actor=cm, stay_id=stay.pk, description="Awaiting SNF bed", owner_name="Social work")
+
+    (row,) = selectors.census(actor=cm).rows
+
+    assert row.status == "inpatient"
+    assert row.admit_at == at(10, 8)
+    assert row.midnights == 2  # 03/10 08:00 -> 03/12 12:00
+    assert row.unit == "4 West"
+    assert (row.working_drg, row.gmlos) == ("291", 4)  # SAMPLE table: GMLOS 4.0
+    assert str(row.los_index) == "0.50"  # 2 days / 4.0
+    assert row.next_review_due is None  # utilization app not installed: the page shows "—"
+    assert (row.authorization_status, row.payer_review_on) == ("approved", dt.date(2026, 3, 13))
+    assert row.payer == "Acme Health Plan"
+    assert row.expected_discharge_on == dt.date(2026, 3, 14)
+    assert (row.barrier_count, row.first_barrier) == (1, "Awaiting SNF bed")
+    assert row.risk_band in {"high", "moderate", "low", "unknown"}
+
+
+def test_census_lists_only_current_admissions_of_the_hospital(
+    cm, patient, make_patient, make_org, make_actor, drg_table
+):
+    current = admit(cm, patient, when=at(11, 9))
+    admit(cm, make_patient(mrn="M2"), when=at(1, 9), status="finished", discharge=at(5, 9))
+    admit(cm, make_patient(mrn="M3"), when=at(12, 1), klass="emergency", case=False)
+    other = make_actor(make_org("Other Hospital"))
+    admit(other, make_patient(actor=other, mrn="X1"), when=at(11, 9))
+
+    assert [r.encounter_id for r in selectors.census(actor=cm).rows] == [current.pk]
+
+
+def test_overdue_payer_reviews_come_first_then_by_admission(cm, make_patient, drg_table):
+    stays = []
+    for n, day in enumerate((9, 10, 11)):
+        encounter = admit(cm, make_patient(mrn=f"O{n}"), when=at(day, 9))
+        stays.append(services.stay_open(actor=cm, encounter_id=encounter.pk))
+    services.authorization_add(actor=cm, stay_id=stays[2].pk, payer_name="Acme", next_review_on=dt.date(2026, 3, 11))
+
+    order = [r.stay_id for r in selectors.census(actor=cm).rows]
+
+    assert order == [stays[2].pk, stays[0].pk, stays[1].pk]
+    assert selectors.census(actor=cm).rows[0].payer_review_overdue is True
+
+
+def test_filters_by_unit_case_manager_and_payer(cm, make_actor, hospital, make_patient, drg_table):
+    supervisor = make_actor(hospital, roles.SUPERVISOR)
+    a = admit(cm, make_patient(mrn="F1"), when=at(11, 9), unit="4 West")
+    b = admit(cm, make_patient(mrn="F2"), when=at(11, 10), unit="ICU")
+    case_assign(actor=supervisor, case_id=b.hospital_case_id, user_id=cm.user_id)
+    coverage_add(
+        actor=cm, patient_id=a.patient_id, payer_name="Summit", member_id="S1", period_start=dt.date(2025, 1, 1)
+    )
+
+    assert [r.encounter_id for r in selectors.census(actor=cm, unit="ICU").rows] == [b.pk]
+    assert [r.encounter_id for r in selectors.census(actor=cm, case_manager_id=cm.user_id).rows] == [b.pk]
+    assert [r.encounter_id for r in selectors.census(actor=cm, payer="Summit").rows] == [a.pk]
+    result = selectors.census(actor=cm)
+    assert result.units == ["4 West", "ICU"] and result.payers == ["Summit"]
+
+
+def test_census_query_count_does_not_grow_with_rows(cm, make_patient, drg_table):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            selectors.census(actor=cm, audit=False)
+        return len(ctx.captured_queries)
+
+    for n in range(2):
+        stay = services.stay_open(actor=cm, encounter_id=admit(cm, make_patient(mrn=f"Q{n}"), when=at(11, 9)).pk)
+        services.authorization_add(actor=cm, stay_id=stay.pk, payer_name="Acme")
+    few = queries()
+    for n in range(2, 12):
+        stay = services.stay_open(actor=cm, encounter_id=admit(cm, make_patient(mrn=f"Q{n}"), when=at(11, 9)).pk)
+        DischargeBarrier.objects.create(
+            organization_id=cm.organization_id, stay=stay, description="x", created_at=at(11, 9)
+        )
+    assert queries() == few <= 5
+
+
+def test_census_page_renders_rows_and_overdue_badge(cm, stay, web_as):
+    services.authorization_add(actor=cm, stay_id=stay.pk, payer_name="Acme", next_review_on=dt.date(2026, 3, 1))
+    response = web_as(cm).get("/hospital/census")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Rivera, Ana" in body and "Overdue" in body and "4 West" in body
+
+
+def test_insurer_users_have_no_census(outsider, web_as):
+    assert web_as(outsider).get("/hospital/census").status_code == 403

@@ -1,0 +1,187 @@
+"""Packets, the pre-send check, sending on and off the platform, the insurer's view, denials and their rate."""
+
+import datetime as dt
+
+import pytest
+
+from casebridge.accounts import roles
+from casebridge.communications.models import Communication
+from casebridge.hospital import selectors, services
+from casebridge.hospital.models import Authorization, PacketShare, ReviewPacket
+from casebridge.kernel.errors import NotFound, ValidationFailed
+from casebridge.tasks.models import Task
+
+from .conftest import at, condition, lab
+
+
+def keys(packet):
+    return [m["key"] for m in packet.missing]
+
+
+def test_pre_send_check_lists_what_a_reviewer_would_miss(cm, stay):
+    packet = services.packet_build(actor=cm, stay_id=stay.pk)
+    assert {
+        "expected_discharge_on",
+        "complex_factors",
+        "authorization",
+        "diagnoses",
+        "vitals",
+        "labs",
+        "treatments",
+        "plan",
+        "working_drg",
+    } <= set(keys(packet))
+    assert "criteria" not in keys(packet)  # no utilization app: not asked for
+
+    condition(stay.encounter, "J18.9", "Pneumonia")
+    lab(stay.encounter, "718-7", 11.0, "g/dL", at(11, 6))
+    lab(stay.encounter, "8867-4", 96, "/min", at(11, 6), category="vital-signs", name="Heart rate")
+    services.stay_update(
+        actor=cm,
+        stay_id=stay.pk,
+        expected_discharge_on=dt.date(2026, 3, 14),
+        complex_factors="Hypoxic on 4 L, IV antibiotics, CKD",
+        treatment_plan="IV ceftriaxone, wean oxygen",
+        working_drg="193",
+    )
+    services.authorization_add(actor=cm, stay_id=stay.pk, reference_number="R-1")
+    packet = services.packet_build(actor=cm, stay_id=stay.pk)
+
+    assert keys(packet) == ["treatments"]
+    assert packet.content["stay"]["gmlos"] == "4.10"
+    assert packet.content["vitals"][0]["name"] == "Heart rate"
+    assert packet.content["labs"][0]["value"] == "11 g/dL"
+
+
+def test_inpatient_expected_under_two_midnights_is_flagged(cm, stay):
+    services.stay_update(actor=cm, stay_id=stay.pk, expected_discharge_on=dt.date(2026, 3, 11))
+    packet = services.packet_build(actor=cm, stay_id=stay.pk)
+    assert any("1 midnight(s)" in m["message"] for m in packet.missing)
+
+
+def test_send_with_missing_items_needs_confirmation_and_changes_nothing(cm, stay, insurer):
+    packet = services.packet_build(actor=cm, stay_id=stay.pk)
+    with pytest.raises(ValidationFailed) as exc:
+        services.packet_send(actor=cm, packet_id=packet.pk, insurer_id=insurer.pk)
+    assert "acknowledge_missing" in exc.value.field_errors
+    packet.refresh_from_db()
+    assert packet.status == "draft"
+    assert not PacketShare.objects.exists() and not Communication.objects.exists()
+
+
+def test_insurer_on_the_platform_sees_the_packet_and_nothing_else(cm, stay, insurer, make_actor, make_org, api_as):
+    packet = services.packet_build(actor=cm, stay_id=stay.pk)
+    services.packet_send(actor=cm, packet_id=packet.pk, insurer_id=insurer.pk, acknowledge_missing=True)
+
+    communication = Communication.objects.get()
+    assert communication.case_id == stay.encounter.hospital_case_id and "packet #" in communication.summary
+    reminder = Task.objects.get(pk=communication.follow_up_task_id)
+    assert reminder.title == "Daily clinical update to Acme Health Plan"
+    assert reminder.due_at.date() == dt.date(2026, 3, 13)
+
+    intake = make_actor(insurer, roles.INTAKE_COORDINATOR)
+    client = api_as(intake)
+    listing = client.get("/api/v1/hospital/intake").json()
+    assert len(listing) == 1 and listing[0]["content"]["patient"]["name"] == "Rivera, Ana"
+    share_id = listing[0]["id"]
+    assert client.get(f"/api/v1/hospital/intake/{share_id}").status_code == 200
+    # The hospital's record stays out of reach.
+    for url in (
+        f"/api/v1/hospital/packets/{packet.pk}",
+        f"/api/v1/hospital/stays/{stay.pk}",
+        f"/api/v1/patients/{stay.patient_id}",
+        f"/api/v1/cases/{stay.encounter.hospital_case_id}",
+    ):
+        assert client.get(url).status_code in (403, 404), url
+    # Another insurer sees nothing at all.
+    stranger = make_actor(make_org("Other Plan", "insurer"), roles.INTAKE_COORDINATOR)
+    assert api_as(stranger).get("/api/v1/hospital/intake").json() == []
+    assert api_as(stranger).get(f"/api/v1/hospital/intake/{share_id}").status_code == 404
+
+
+def test_insurer_outside_gets_a_validated_fhir_bundle(cm, stay, web_as):
+    condition(stay.encounter, "J18.9", "Pneumonia")
+    packet = services.packet_build(actor=cm, stay_id=stay.pk)
+    services.packet_send(
+        actor=cm, packet_id=packet.pk, recipient_name="Faraway Mutual", channel="fax", acknowledge_missing=True
+    )
+    packet.refresh_from_db()
+    bundle = packet.fhir_bundle
+    assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
+    assert bundle["entry"][0]["resource"]["resourceType"] == "Claim"
+    assert bundle["entry"][0]["resource"]["use"] == "preauthorization"
+    types = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert {"Patient", "Coverage", "Encounter", "Condition", "Organization"} <= types
+    assert not PacketShare.objects.exists()
+    page = web_as(cm).get(f"/hospital/packets/{packet.pk}/")
+    assert page.status_code == 200 and b"window.print()" in page.content
+    download = web_as(cm).get(f"/hospital/packets/{packet.pk}/bundle.json")
+    assert download["Content-Type"] == "application/fhir+json"
+
+
+def test_a_packet_is_sent_once(cm, stay, insurer):
+    packet = services.packet_build(actor=cm, stay_id=stay.pk)
+    services.packet_send(actor=cm, packet_id=packet.pk, insurer_id=insurer.pk, acknowledge_missing=True)
+    with pytest.raises(Exception, match="already sent"):
+        services.packet_send(actor=cm, packet_id=packet.pk, insurer_id=insurer.pk, acknowledge_missing=True)
+
+
+def test_calls_with_the_insurer_are_logged_with_the_daily_reminder(cm, stay):
+    services.authorization_add(actor=cm, stay_id=stay.pk)
+    communication = services.payer_contact_log(
+        actor=cm, stay_id=stay.pk, contact_name="Dana Price", summary="Update given"
+    )
+    assert communication.parties.get().kind == "insurer_cm"
+    assert communication.follow_up_task.title == "Daily clinical update to Acme Health Plan"
+
+
+def test_denial_peer_to_peer_appeal_and_outcome(cm, stay, make_actor, hospital):
+    advisor = make_actor(hospital, roles.PHYSICIAN_ADVISOR)
+    auth = services.authorization_add(actor=cm, stay_id=stay.pk, status="approved", approved_days=2)
+    with pytest.raises(ValidationFailed) as exc:
+        services.denial_record(actor=cm, authorization_id=auth.pk, reason="  ")
+    assert "reason" in exc.value.field_errors
+
+    denial = services.denial_record(actor=cm, authorization_id=auth.pk, reason="Observation appropriate", denied_days=1)
+    auth.refresh_from_db()
+    assert auth.status == "partially_approved"
+    assert denial.peer_to_peer_task.owner_id == advisor.user_id and denial.peer_to_peer_task.priority == "urgent"
+
+    services.denial_peer_to_peer(actor=cm, denial_id=denial.pk, result="Payer upheld; appeal advised")
+    denial = services.denial_appeal(actor=cm, denial_id=denial.pk, appeal_deadline=dt.date(2026, 4, 10))
+    auth.refresh_from_db()
+    assert auth.status == "in_appeal" and denial.appeal_task.due_at.date() == dt.date(2026, 4, 10)
+    services.denial_outcome(actor=cm, denial_id=denial.pk, outcome="overturned")
+    auth.refresh_from_db()
+    assert auth.status == "approved"
+
+
+def test_denial_rate_by_payer(cm, make_patient, drg_table):
+    from .conftest import admit
+
+    def stay_with(payer, status, deny=False):
+        encounter = admit(cm, make_patient(mrn=f"D{Authorization.objects.count()}"), when=at(11, 9))
+        stay = services.stay_open(actor=cm, encounter_id=encounter.pk)
+        auth = services.authorization_add(actor=cm, stay_id=stay.pk, payer_name=payer, status=status)
+        if deny:
+            services.denial_record(actor=cm, authorization_id=auth.pk, reason="Not medically necessary")
+
+    stay_with("Acme", "approved", deny=True)
+    stay_with("Acme", "approved")
+    stay_with("Beta", "approved")
+    stay_with("Beta", "pending")  # undecided: not counted
+
+    rows = {r.payer: r for r in selectors.denial_rate(actor=cm, since=dt.date(2026, 3, 1))}
+    assert (rows["Acme"].decided, rows["Acme"].denied, str(rows["Acme"].rate)) == (2, 1, "50.0")
+    assert (rows["Beta"].decided, rows["Beta"].denied, str(rows["Beta"].rate)) == (1, 0, "0.0")
+    assert (rows["All payers"].decided, rows["All payers"].denied, str(rows["All payers"].rate)) == (3, 1, "33.3")
+
+
+def test_packets_of_another_hospital_are_not_found(cm, stay, make_actor, make_org):
+    packet = services.packet_build(actor=cm, stay_id=stay.pk)
+    other = make_actor(make_org("Other Hospital"))
+    with pytest.raises(NotFound):
+        selectors.packet_get(actor=other, packet_id=packet.pk)
+    with pytest.raises(NotFound):
+        services.packet_send(actor=other, packet_id=packet.pk, recipient_name="X", acknowledge_missing=True)
+    assert ReviewPacket.objects.get().status == "draft"
