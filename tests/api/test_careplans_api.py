@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from careplans_fixtures import *  # noqa: F403 - fixtures, scoped to this module
 from careplans_support import NO_NEEDS_HRSN, plan_version, snapshot
 
 from casebridge.audit.models import AuditEvent
 from casebridge.careplans.models import CarePlan, Goal
-
-pytest_plugins = ["careplans_fixtures"]
 
 
 def send(client, method, url, body=None):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from postacute_fixtures import *  # noqa: F403 - fixtures, scoped to this module
+
 from casebridge.kernel import clock
 from casebridge.postacute.models import ChoiceList, Provider, Referral
-
-pytest_plugins = ["postacute_fixtures"]
 
 
 def send(client, method, url, body=None):

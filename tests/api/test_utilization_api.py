@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.utils import timezone
+from utilization_fixtures import *  # noqa: F403 - fixtures, scoped to this module
 
 from casebridge.accounts import roles
 from casebridge.utilization import services
@@ -20,8 +21,6 @@ from casebridge.utilization.models import (
     MoonNotice,
     UtilizationReview,
 )
-
-pytest_plugins = ["utilization_fixtures"]
 
 BASE = "/api/v1/utilization"
 

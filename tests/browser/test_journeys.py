@@ -62,7 +62,6 @@ def test_a_wrong_password_shows_an_error_and_does_not_sign_in(page, hospital_cm)
     expect(page).to_have_url(re.compile(r"/login/"))
 
 
-@pytest.mark.xfail(strict=True, reason="needs careplans+tasks UI")
 def test_case_manager_journey(page, hospital_cm, rivera):
     """The issue's journey: worklist -> case -> add a goal and a task -> complete it -> see it on the timeline.
 

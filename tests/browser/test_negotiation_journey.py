@@ -8,7 +8,6 @@ authorization appears on the insurer's side.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 
@@ -30,10 +29,7 @@ LAUNCH_ARGS = [
     "--no-first-run",
 ]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs the system Chromium"),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture

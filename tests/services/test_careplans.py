@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from careplans_fixtures import *  # noqa: F403 - fixtures, scoped to this module
 from careplans_support import NO_NEEDS_HRSN, plan_version, snapshot
 from django.db import connection
 
@@ -14,8 +15,6 @@ from casebridge.careplans import services
 from casebridge.careplans.models import CarePlan, Goal
 from casebridge.careplans.timeline import entries_for
 from casebridge.kernel.errors import IllegalTransition, NotFound, PermissionDenied, StaleVersion, ValidationFailed
-
-pytest_plugins = ["careplans_fixtures"]
 
 
 def test_adding_a_goal_starts_the_plan_and_bumps_its_version(cm, case, patient):
@@ -136,10 +135,9 @@ def test_timeline_shows_goals_interventions_and_completed_assessments(cm, case, 
     assert "AHC health-related social needs screen completed: no new needs" in texts
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_two_threads_saving_the_same_plan_one_wins_one_conflicts(cm, case, goal):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks under real concurrency need PostgreSQL")
     v = plan_version(case)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []

@@ -12,17 +12,13 @@ from casebridge.coverage.models import Agreement, ExceptionAuthorization, Propos
 from casebridge.kernel.errors import DomainError
 from tests.coverage_world import build_world, open_reference_negotiation
 
-
-def _in_memory_sqlite() -> bool:
-    return connection.vendor == "sqlite" and connection.is_in_memory_db()
+# Shared-cache in-memory SQLite answers "table is locked" at once instead of waiting for the
+# writer, so real concurrency runs in the PostgreSQL pass of the suite (deselected on SQLite).
+pytestmark = pytest.mark.postgres_only
 
 
 @pytest.fixture
 def world(transactional_db, make_org, make_actor, cm, hospital, insurer, patient):
-    # Shared-cache in-memory SQLite answers "table is locked" at once instead of waiting for the
-    # writer, so real concurrency needs PostgreSQL or a SQLite file (CASEBRIDGE_TEST_SQLITE=path).
-    if _in_memory_sqlite():
-        pytest.skip("needs PostgreSQL or CASEBRIDGE_TEST_SQLITE=<file> for real concurrency")
     return build_world(make_org, make_actor, cm, hospital, insurer, patient)
 
 

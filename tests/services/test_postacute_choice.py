@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from postacute_fixtures import *  # noqa: F403 - fixtures, scoped to this module
 
 from casebridge.audit.models import AuditEvent
 from casebridge.kernel.errors import NotFound, PermissionDenied, ValidationFailed
@@ -12,8 +13,6 @@ from casebridge.patients.services import coverage_add, coverage_end
 from casebridge.postacute import services
 from casebridge.postacute.models import ChoiceList, Provider
 from casebridge.postacute.vocabulary import MANAGED_CARE_NOTE
-
-pytest_plugins = ["postacute_fixtures"]
 
 
 def names(cl):

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from postacute_fixtures import *  # noqa: F403 - fixtures, scoped to this module
 
 from casebridge.accounts import roles
 from casebridge.audit.models import AuditEvent
@@ -20,8 +21,6 @@ from casebridge.patients.selectors import patient_get
 from casebridge.postacute import selectors, services
 from casebridge.postacute.models import Referral
 from casebridge.tasks.models import Task
-
-pytest_plugins = ["postacute_fixtures"]
 
 
 def tomorrow() -> dt.date:

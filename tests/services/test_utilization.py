@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from utilization_fixtures import *  # noqa: F403 - fixtures, scoped to this module
 from utilization_fixtures import OSTEO
 
 from casebridge.audit.models import AuditEvent
@@ -15,8 +16,6 @@ from casebridge.patients.services import coverage_add
 from casebridge.tasks.models import Task
 from casebridge.utilization import selectors, services
 from casebridge.utilization.models import CriteriaSetVersion, ReviewStatus, UtilizationReview
-
-pytest_plugins = ["utilization_fixtures"]
 
 
 def _answer_osteo(nurse, review, value="met"):

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from utilization_fixtures import *  # noqa: F403 - fixtures, scoped to this module
 
 from casebridge.cases.services import careteam_add
 from casebridge.kernel import clock
@@ -19,8 +20,6 @@ from casebridge.utilization.models import (
     DeterminationReviewer,
     ReviewStatus,
 )
-
-pytest_plugins = ["utilization_fixtures"]
 
 
 @pytest.fixture

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from careplans_fixtures import *  # noqa: F403 - fixtures, scoped to this module
 from careplans_support import NO_NEEDS_HRSN, plan_version, snapshot
 
 from casebridge.careplans.models import Assessment, CarePlan, Goal, Intervention
-
-pytest_plugins = ["careplans_fixtures"]
 
 
 def test_case_page_shows_the_add_goal_form_with_labelled_controls(cm, case, web_as):

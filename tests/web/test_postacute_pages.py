@@ -6,12 +6,11 @@ import datetime as dt
 from pathlib import Path
 
 from django.contrib.staticfiles import finders
+from postacute_fixtures import *  # noqa: F403 - fixtures, scoped to this module
 
 from casebridge.kernel import clock
 from casebridge.postacute import services
 from casebridge.postacute.models import ChoiceList, Referral
-
-pytest_plugins = ["postacute_fixtures"]
 
 
 def test_case_page_shows_the_post_acute_panel_with_a_build_button(cm, hcase, web_as):

@@ -7,11 +7,10 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from utilization_fixtures import *  # noqa: F403 - fixtures, scoped to this module
 
 from casebridge.utilization import services
 from casebridge.utilization.models import AvoidableDay, CriteriaSetVersion, UtilizationReview
-
-pytest_plugins = ["utilization_fixtures"]
 
 
 def text(response) -> str:

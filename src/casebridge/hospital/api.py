@@ -458,14 +458,14 @@ class BarrierOut(Schema):
     resolved_at: dt.datetime | None
 
 
-class NeedIn(Schema):
+class PostAcuteNeedIn(Schema):
     service_type: str = Field(pattern=_pattern(ServiceType))
     disciplines: list[str] = Field(default_factory=list, max_length=6)
     details: dict[str, Any] = Field(default_factory=dict)
     note: str = Field("", max_length=500)
 
 
-class NeedOut(Schema):
+class PostAcuteNeedOut(Schema):
     id: int
     service_type: str
     disciplines: list[str]
@@ -492,7 +492,7 @@ class DischargePlanOut(Schema):
     evaluated_at: dt.datetime | None
     version: int
     barriers: list[BarrierOut]
-    needs: list[NeedOut]
+    needs: list[PostAcuteNeedOut]
 
     @staticmethod
     def resolve_barriers(obj: DischargePlan) -> list[DischargeBarrier]:
@@ -552,8 +552,8 @@ def barrier_resolve(request: HttpRequest, barrier_id: int = Path(..., ge=1, le=M
     return services.barrier_resolve(actor=actor_of(request), barrier_id=barrier_id)
 
 
-@router.post("/hospital/stays/{stay_id}/needs", response={201: NeedOut})
-def need_add(request: HttpRequest, payload: NeedIn, stay_id: int = Path(..., ge=1, le=MAX_ID)) -> Status[PostAcuteNeed]:
+@router.post("/hospital/stays/{stay_id}/needs", response={201: PostAcuteNeedOut})
+def need_add(request: HttpRequest, payload: PostAcuteNeedIn, stay_id: int = Path(..., ge=1, le=MAX_ID)) -> Status[PostAcuteNeed]:
     """A post-acute need with its eligibility check (SNF qualifying stay, IRF intensity, home infusion)."""
     return Status(201, services.need_add(actor=actor_of(request), stay_id=stay_id, **payload.dict()))
 

@@ -158,7 +158,7 @@ def next_reviews_due(request: HttpRequest, filters: Query[DueFilters]) -> list[d
 # --- criteria library -----------------------------------------------------------------------------------
 
 
-class VersionOut(Schema):
+class CriteriaVersionOut(Schema):
     id: int
     version: int
     fmt: str
@@ -200,7 +200,7 @@ def criteria_sets(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 class SetDetailOut(SetOut):
-    versions: list[VersionOut]
+    versions: list[CriteriaVersionOut]
 
 
 @router.get("/criteria-sets/{set_id}", response=SetDetailOut)
@@ -231,7 +231,7 @@ class VersionIn(Schema):
     expected_version: int | None = Field(None, ge=1, le=MAX_ID)
 
 
-@router.post("/criteria-sets/{set_id}/versions", response={201: VersionOut})
+@router.post("/criteria-sets/{set_id}/versions", response={201: CriteriaVersionOut})
 def criteria_set_version(request: HttpRequest, payload: VersionIn, set_id: int = ID) -> Status[CriteriaSetVersion]:
     return Status(201, services.criteria_set_new_version(actor=actor_of(request), set_id=set_id, **payload.dict()))
 

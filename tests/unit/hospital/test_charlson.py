@@ -267,17 +267,12 @@ def _synthea_condition_codes() -> dict[str, str]:
     return codes
 
 
-needs_synthea = pytest.mark.skipif(not SYNTHEA.exists(), reason="shared Synthea data not present")
-
-
-@needs_synthea
 def test_every_snomed_code_in_the_synthea_data_has_been_reviewed() -> None:
     codes = _synthea_condition_codes()
     assert len(codes) > 50
     assert set(codes) <= set(snomed_map())
 
 
-@needs_synthea
 def test_snomed_map_displays_match_the_synthea_data() -> None:
     for code, display in _synthea_condition_codes().items():
         assert snomed_map()[code].display == display
@@ -322,7 +317,6 @@ def test_snomed_codes_outside_charlson_are_reviewed_but_not_counted(snomed: str)
     assert len(result.not_charlson) == 1
 
 
-@needs_synthea
 def test_charlson_from_the_synthea_conditions_per_patient() -> None:
     by_patient: dict[str, list[tuple[str, str]]] = {}
     with (SYNTHEA / "synthea-10-bulk" / "Condition.000.ndjson").open() as lines:
