@@ -553,7 +553,9 @@ def barrier_resolve(request: HttpRequest, barrier_id: int = Path(..., ge=1, le=M
 
 
 @router.post("/hospital/stays/{stay_id}/needs", response={201: PostAcuteNeedOut})
-def need_add(request: HttpRequest, payload: PostAcuteNeedIn, stay_id: int = Path(..., ge=1, le=MAX_ID)) -> Status[PostAcuteNeed]:
+def need_add(
+    request: HttpRequest, payload: PostAcuteNeedIn, stay_id: int = Path(..., ge=1, le=MAX_ID)
+) -> Status[PostAcuteNeed]:
     """A post-acute need with its eligibility check (SNF qualifying stay, IRF intensity, home infusion)."""
     return Status(201, services.need_add(actor=actor_of(request), stay_id=stay_id, **payload.dict()))
 
