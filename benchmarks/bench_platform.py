@@ -187,15 +187,14 @@ def main() -> int:
         (f"search ?name={rare_name}", *count_queries(client, f"/patients/?name={rare_name}")[:2]),
     ]
 
-    # The worklist's main query: the my-open-tasks selector when it exists, else the slowest query
-    # on tasks_task that the page ran, else (a worklist that does not read tasks) its slowest query.
+    # The worklist's main query: the my-open-tasks selector (casebridge.tasks.selectors.my_tasks).
     request_ms, _ = timed_get(client, "/")
     _, _, captured = count_queries(client, "/")
     main_sql, main_label = None, ""
     try:
         from casebridge.tasks import selectors as task_selectors  # type: ignore[attr-defined]
 
-        my_open_tasks = task_selectors.my_open_tasks
+        my_open_tasks = task_selectors.my_tasks
     except (ImportError, AttributeError):
         my_open_tasks = None
     if my_open_tasks is not None:
@@ -207,7 +206,7 @@ def main() -> int:
         candidates = [q for q in sel_ctx.captured_queries if "tasks_task" in q["sql"]]
         if candidates:
             main_sql = max(candidates, key=lambda q: float(q["time"]))["sql"]
-            main_label = "casebridge.tasks.selectors.my_open_tasks"
+            main_label = "casebridge.tasks.selectors.my_tasks"
     if main_sql is None:
         # CaptureQueriesContext times to the millisecond, too coarse to rank fast queries: re-time each one.
         on_tasks = [q["sql"] for q in captured if "tasks_task" in q["sql"]]
