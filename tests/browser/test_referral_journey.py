@@ -2,7 +2,7 @@
 the home health agency's intake user accepts one; the case manager records the patient's agreement; the hospital
 case moves to transition and the agency has its new, linked home health case.
 
-(The census and utilization-review steps of the issue's journey come with those features.)
+(The full journey of issue 4, with the census and the utilization review, is test_hospital_journey.py.)
 """
 
 from __future__ import annotations
