@@ -9,7 +9,6 @@ authorization appears on the insurer's side.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
@@ -17,31 +16,7 @@ from casebridge.coverage.models import Agreement, ExceptionAuthorization
 from tests.conftest import PASSWORD
 from tests.coverage_world import HOME, World, build_world
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_sync.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
@@ -62,7 +37,7 @@ def sign_in(browser, live_server, username: str):  # type: ignore[no-untyped-def
 
 
 def test_reference_negotiation_journey(browser, live_server, world: World) -> None:
-    expect = playwright_sync.expect
+    from playwright.sync_api import expect
 
     # 1. The hospital case manager builds the options and picks home infusion.
     context, page = sign_in(browser, live_server, world.cm.user.username)

@@ -8,6 +8,7 @@ from casebridge.accounts import roles
 from casebridge.cli import main
 from casebridge.hospital import services
 from casebridge.hospital.models import DrgWeight
+from casebridge.utilization import services as ur_services
 
 from .conftest import SAMPLE_DRG
 
@@ -15,6 +16,15 @@ from .conftest import SAMPLE_DRG
 def test_dashboard_shows_accessible_charts(cm, stay, web_as):
     services.stay_update(actor=cm, stay_id=stay.pk, working_drg="291")
     services.authorization_add(actor=cm, stay_id=stay.pk, status="approved", next_review_on=dt.date(2026, 3, 11))
+    ur_services.review_schedule_initial(actor=cm, encounter_id=stay.encounter_id)
+    for day in (10, 11):
+        ur_services.avoidable_day_log(
+            actor=cm,
+            encounter_id=stay.encounter_id,
+            day=dt.date(2026, 3, day),
+            reason_code="awaiting_authorization",
+            responsible_party="payer",
+        )
     body = web_as(cm).get("/hospital/dashboard").content.decode()
     for title in (
         "Census by status",
@@ -27,7 +37,10 @@ def test_dashboard_shows_accessible_charts(cm, stay, web_as):
     ):
         assert title in body, title
     assert body.count('<svg role="img"') >= 4 and "<desc id=" in body and "Data table" in body
-    assert "utilization review app" in body  # says which chart needs which app
+    assert "Awaiting payer authorization: 2" in body  # avoidable days, from utilization review
+    assert "UR review overdue: 1" in body  # the initial review was due 24 h after the 03/10 admission
+    assert "No answered referrals yet." in body
+    assert "not installed" not in body
 
 
 def test_stay_page_shows_score_components(cm, stay, web_as):

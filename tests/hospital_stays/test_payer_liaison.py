@@ -10,6 +10,7 @@ from casebridge.hospital import selectors, services
 from casebridge.hospital.models import Authorization, PacketShare, ReviewPacket
 from casebridge.kernel.errors import NotFound, ValidationFailed
 from casebridge.tasks.models import Task
+from casebridge.utilization import services as ur_services
 
 from .conftest import at, condition, lab
 
@@ -18,7 +19,29 @@ def keys(packet):
     return [m["key"] for m in packet.missing]
 
 
-def test_pre_send_check_lists_what_a_reviewer_would_miss(cm, stay):
+def complete_initial_review(cm, make_actor, stay):
+    """The starter criteria library installed by the medical director, then the case manager's initial review:
+    evaluated against the Two-Midnight set and the recommendation confirmed."""
+    director = make_actor(cm.organization, roles.MEDICAL_DIRECTOR, username="meddir")
+    ur_services.criteria_library_install_starter(actor=director)
+    review = ur_services.review_schedule_initial(actor=cm, encounter_id=stay.encounter_id)
+    review = ur_services.review_evaluate(
+        actor=cm,
+        review_id=review.pk,
+        set_keys=["two_midnight"],
+        answers={"two_midnight": {"expects_two_midnights": "met", "complex_factors": {"value": "met"}}},
+    )
+    decision = "confirmed" if review.recommended_level else "overridden"
+    return ur_services.review_complete(
+        actor=cm,
+        review_id=review.pk,
+        decision=decision,
+        level="" if review.recommended_level else "inpatient",
+        reason="" if review.recommended_level else "Physician documents complex factors",
+    )
+
+
+def test_pre_send_check_lists_what_a_reviewer_would_miss(cm, make_actor, stay):
     packet = services.packet_build(actor=cm, stay_id=stay.pk)
     assert {
         "expected_discharge_on",
@@ -31,7 +54,7 @@ def test_pre_send_check_lists_what_a_reviewer_would_miss(cm, stay):
         "plan",
         "working_drg",
     } <= set(keys(packet))
-    assert "criteria" not in keys(packet)  # no utilization app: not asked for
+    assert "criteria" in keys(packet)  # no utilization review evaluated yet
 
     condition(stay.encounter, "J18.9", "Pneumonia")
     lab(stay.encounter, "718-7", 11.0, "g/dL", at(11, 6))
@@ -46,8 +69,16 @@ def test_pre_send_check_lists_what_a_reviewer_would_miss(cm, stay):
     )
     services.authorization_add(actor=cm, stay_id=stay.pk, reference_number="R-1")
     packet = services.packet_build(actor=cm, stay_id=stay.pk)
+    assert keys(packet) == ["criteria", "treatments"]
+
+    review = complete_initial_review(cm, make_actor, stay)
+    packet = services.packet_build(actor=cm, stay_id=stay.pk)
 
     assert keys(packet) == ["treatments"]
+    crossed = next(c for c in packet.content["criteria"] if "crossed two midnights" in c["criterion"])
+    assert crossed["result"] == "met" and crossed["set"].startswith("Medicare Two-Midnight")
+    assert {c["result"] for c in packet.content["criteria"]} <= {"met", "not met", "unknown"}
+    assert all(c["level_of_care"] == review.decided_level for c in packet.content["criteria"])
     assert packet.content["stay"]["gmlos"] == "4.10"
     assert packet.content["vitals"][0]["name"] == "Heart rate"
     assert packet.content["labs"][0]["value"] == "11 g/dL"

@@ -9,11 +9,12 @@ import pytest
 import yaml
 
 from casebridge.accounts import roles
+from casebridge.careplans import services as careplan_services
 from casebridge.coverage import services as cov
-from casebridge.coverage.models import BenefitPlan, BenefitTerm, CareOptionLine, MemberAccumulator
+from casebridge.coverage.models import BenefitPlan, BenefitTerm, CareOptionLine, CoverageNeed, MemberAccumulator
 from casebridge.coverage.selectors import options_evaluate, savings_report
 from casebridge.kernel import clock
-from casebridge.kernel.errors import PermissionDenied, StaleVersion, ValidationFailed
+from casebridge.kernel.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from tests.coverage_world import BENEFITS, HOME, build_world, open_reference_negotiation, option_named
 
 
@@ -116,15 +117,47 @@ def test_standard_options_use_the_contracted_rate_when_one_is_on_file(world, mak
     assert "percent" in excinfo.value.field_errors
 
 
-def test_needs_are_entered_and_the_care_plan_hook_imports_none_yet(world):
+def test_needs_are_entered_by_hand_with_a_known_service_category(world):
     need = cov.need_add(
         actor=world.cm, case_id=world.case.pk, description="IV antibiotics for 3 weeks", category="home_infusion_drug"
     )
     assert need.source == "entered"
-    assert cov.needs_import_from_care_plan(actor=world.cm, case_id=world.case.pk) == []
+    assert cov.needs_import_from_care_plan(actor=world.cm, case_id=world.case.pk) == []  # no care plan yet
     with pytest.raises(ValidationFailed) as excinfo:
         cov.need_add(actor=world.cm, case_id=world.case.pk, description="x", category="spa_day")
     assert "category" in excinfo.value.field_errors
+
+
+def test_the_care_plans_service_needs_are_imported_once_with_their_category(world):
+    case_id = world.case.pk
+    for code, label, domain in (
+        ("clinical_infusion", "IV or infusion therapy", "clinical"),
+        ("clinical_wound_care", "Wound care", "clinical"),
+        ("adl_bathing", "ADL dependence in bathing", "functional"),
+        ("financial_strain", "Cannot afford care or medications", "finances"),  # no covered service meets it
+        ("other", "Wants to go to church on Sundays", ""),
+        ("dme", "Hospital bed at home", ""),  # coded with the service category itself
+    ):
+        careplan_services.need_add(actor=world.cm, case_id=case_id, code=code, label=label, domain=domain)
+
+    imported = cov.needs_import_from_care_plan(actor=world.cm, case_id=case_id)
+
+    assert [(n.description, n.category, n.source) for n in imported] == [
+        ("IV or infusion therapy", "home_infusion_drug", "careplan"),
+        ("Wound care", "home_health_visit_nursing", "careplan"),
+        ("ADL dependence in bathing", "home_health_visit_aide", "careplan"),
+        ("Hospital bed at home", "dme", "careplan"),
+    ]
+    assert cov.needs_import_from_care_plan(actor=world.cm, case_id=case_id) == []  # already there
+    assert CoverageNeed.objects.filter(case=world.case).count() == 4
+    with pytest.raises(NotFound):  # another organization's case
+        cov.needs_import_from_care_plan(actor=world.stranger, case_id=case_id)
+
+
+def test_the_care_plan_import_page_reports_what_it_imported(world, web_as):
+    careplan_services.need_add(actor=world.cm, case_id=world.case.pk, code="clinical_infusion", label="IV therapy")
+    response = web_as(world.cm).post(f"/cases/{world.case.pk}/coverage/needs/import", follow=True)
+    assert "Imported 1 need(s) from the care plan." in response.content.decode()
 
 
 def test_the_savings_report_counts_avoided_days_against_exception_payments_by_month_and_insurer(world):

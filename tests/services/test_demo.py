@@ -200,3 +200,40 @@ def test_bulk_patients_get_about_ten_tasks_each_spread_over_case_managers(db):
     assert generated, owners
     assert owners["cm.hospital"] > 0
     assert User.objects.get(username=generated[0]).check_password(directory.DEMO_PASSWORD)
+
+
+# --- what the other packages' enrichers add -------------------------------------------------------
+
+
+def test_a_home_health_choice_list_on_the_demo_lists_the_platform_agency_and_external_ones(demo):
+    from casebridge.accounts.selectors import actor_for
+    from casebridge.postacute import services as postacute
+    from casebridge.postacute.models import Provider
+
+    platform = set(Provider.objects.filter(organization__isnull=False).values_list("name", flat=True))
+    assert {"Harborview Home Health", "CareFlow Home Infusion"} <= platform
+    assert {"irf", "snf"} <= set(
+        Provider.objects.filter(organization__isnull=False).values_list("provider_type", flat=True)
+    )
+    assert Provider.objects.filter(organization__isnull=True).count() >= 4
+
+    case = (
+        Case.objects.filter(case_type="hospital_stay", organization__name=directory.HOSPITAL_NAME)
+        .exclude(patient__postal_code="43055")  # Harborview does not serve Newark
+        .order_by("pk")
+        .first()
+    )
+    cm = actor_for(User.objects.get(username="cm.hospital"), client_ip="127.0.0.1")
+    choice = postacute.choice_list_build(actor=cm, case_id=case.pk, provider_type="home_health")
+    names = list(choice.entries.values_list("name", flat=True))
+    assert "Harborview Home Health" in names and len(names) >= 3
+
+
+def test_the_demo_hospital_has_the_starter_criteria_and_review_clocks_and_summit_has_benefit_plans(demo):
+    from casebridge.coverage.models import BenefitPlan
+    from casebridge.utilization.models import CriteriaSet, ReviewStatus, UtilizationReview
+
+    assert CriteriaSet.objects.filter(organization__name=directory.HOSPITAL_NAME, key="two_midnight").exists()
+    assert UtilizationReview.objects.filter(status=ReviewStatus.PENDING).exists()
+    plans = set(BenefitPlan.objects.filter(organization__name="Summit Health Plan").values_list("name", flat=True))
+    assert {"Summit Choice PPO", "Summit Marketplace Silver", "Summit Medicare Advantage HMO"} <= plans

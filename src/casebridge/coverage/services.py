@@ -20,6 +20,7 @@ from django.db import transaction
 from casebridge.accounts.models import Organization, OrganizationType
 from casebridge.accounts.permissions import require
 from casebridge.audit.recorder import audit_record
+from casebridge.careplans.models import Need, NeedStatus
 from casebridge.cases.models import Case
 from casebridge.coverage import benefits as b
 from casebridge.coverage.models import (
@@ -49,6 +50,7 @@ from casebridge.coverage.models import (
     Response,
 )
 from casebridge.coverage.money import Cents, format_cents
+from casebridge.coverage.need_categories import category_of_need
 from casebridge.coverage.negotiation import (
     RULES,
     CommitmentKind,
@@ -376,13 +378,16 @@ def need_remove(*, actor: Actor, case_id: int, need_id: int) -> None:
 
 
 def care_plan_needs(case: Case) -> list[tuple[str, str]]:
-    """HOOK for the care plan: (description, service category) for each of the case's care-plan needs.
-
-    The careplans package is being built separately; until it exposes its needs
-    this returns nothing, and :func:`needs_import_from_care_plan` imports nothing.
-    Replace the body with a read of the care plan's needs mapped to service categories.
-    """
-    return []
+    """(description, service category) for each active need of the case's care plan that a covered service
+    meets (see :mod:`casebridge.coverage.need_categories`), in the order the needs were identified.
+    The case has already been scoped to the actor's organization by the caller."""
+    needs = Need.objects.filter(care_plan__case=case, status=NeedStatus.ACTIVE).order_by("identified_at", "pk")
+    out: list[tuple[str, str]] = []
+    for need in needs:
+        category = category_of_need(need.code)
+        if category is not None and (need.label, category) not in out:
+            out.append((need.label, category))
+    return out
 
 
 def needs_import_from_care_plan(*, actor: Actor, case_id: int) -> list[CoverageNeed]:

@@ -340,7 +340,7 @@ def needs_import_view(request: HttpRequest, case_id: int) -> HttpResponse:
     if imported:
         messages.success(request, f"Imported {len(imported)} need(s) from the care plan.")
     else:
-        messages.warning(request, "The care plan has no needs to import yet.")
+        messages.warning(request, "No new care-plan need that a covered service meets: nothing imported.")
     return redirect("coverage_workspace", case_id=case_id)
 
 

@@ -24,14 +24,20 @@ Enricher = Callable[[DemoContext], None]
 
 
 def _registered() -> list[Enricher]:
+    from casebridge.coverage.demo import add_benefit_plans
     from casebridge.demo import records
     from casebridge.hospital.demo import add_hospital_stays
+    from casebridge.postacute.demo import add_post_acute_directory
+    from casebridge.utilization.demo import add_utilization_review
 
     return [
         records.add_assessments_and_care_plans,
         records.add_communications,
         records.complete_some_past_work,
+        add_post_acute_directory,
+        add_benefit_plans,
         add_hospital_stays,
+        add_utilization_review,
     ]
 
 

@@ -58,7 +58,6 @@ class CensusRowOut(Schema):
 
 class CensusOut(Schema):
     count: int
-    reviews_available: bool
     rows: list[CensusRowOut]
 
 
@@ -100,7 +99,7 @@ def census(
         }
         for r in result.rows
     ]
-    return {"count": len(rows), "reviews_available": result.reviews_available, "rows": rows}
+    return {"count": len(rows), "rows": rows}
 
 
 class StayOut(Schema):

@@ -11,11 +11,12 @@ from decimal import Decimal
 from django.utils import timezone
 
 from casebridge.accounts.permissions import require
-from casebridge.hospital import integrations
 from casebridge.hospital.models import ServiceType
 from casebridge.hospital.selectors import census, denial_rate
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
+from casebridge.postacute import selectors as postacute_selectors
+from casebridge.utilization import selectors as ur_selectors
 
 BAR_HEIGHT = 22
 LABEL_WIDTH = 190
@@ -40,7 +41,6 @@ class Chart:
     summary: str
     unit: str
     bars: list[Bar] = field(default_factory=list)
-    unavailable: str = ""
 
     @property
     def height(self) -> int:
@@ -91,11 +91,6 @@ def dashboard(*, actor: Actor) -> list[Chart]:
         ("Payer review due today", sum(1 for r in payer if r.payer_review_on == today), "warn"),
         ("Payer review later", sum(1 for r in payer if r.payer_review_on and r.payer_review_on > today), ""),
     ]
-    if not integrations.utilization_available():
-        buckets = buckets[2:]
-        reviews.unavailable = (
-            "UR review clocks appear when the utilization review app is installed; payer review dates are shown."
-        )
     reviews.bars = [Bar(label, n, str(n), tone) for label, n, tone in buckets]
     reviews.summary = "; ".join(f"{b.label}: {b.display}" for b in reviews.bars) + "."
     charts.append(reviews)
@@ -117,12 +112,9 @@ def dashboard(*, actor: Actor) -> list[Chart]:
     charts.append(los)
 
     avoidable = Chart("avoidable", "Avoidable days by reason (last 90 days)", "", "days")
-    found = integrations.avoidable_days_by_reason(actor=actor, since=today - dt.timedelta(days=90))
-    if found is None:
-        avoidable.unavailable = "Avoidable days are logged in the utilization review app, which is not installed."
-    else:
-        avoidable.bars = [Bar(reason, days, str(days)) for reason, days in found]
-        avoidable.summary = "; ".join(f"{b.label}: {b.display}" for b in avoidable.bars) or "No avoidable days logged."
+    found = ur_selectors.avoidable_days_by_reason(actor=actor, since=today - dt.timedelta(days=90))
+    avoidable.bars = [Bar(reason, days, str(days)) for reason, days in found]
+    avoidable.summary = "; ".join(f"{b.label}: {b.display}" for b in avoidable.bars) or "No avoidable days logged."
     charts.append(avoidable)
 
     rate = Chart("denials", "Concurrent denial rate by payer (last 90 days)", "", "%")
@@ -142,12 +134,9 @@ def dashboard(*, actor: Actor) -> list[Chart]:
     charts.append(rate)
 
     referrals = Chart("referrals", "Referral response time (median hours, last 90 days)", "", "hours")
-    times = integrations.referral_response_hours(actor=actor, since=now - dt.timedelta(days=90))
-    if times is None:
-        referrals.unavailable = "Referral response times appear when the post-acute referrals app is installed."
-    else:
-        referrals.bars = [Bar(f"{SERVICE_LABELS.get(t, t)} (n={n})", hours, f"{hours:g} h") for t, hours, n in times]
-        referrals.summary = "; ".join(f"{b.label}: {b.display}" for b in referrals.bars) or "No answered referrals yet."
+    times = postacute_selectors.referral_response_hours(actor=actor, since=now - dt.timedelta(days=90))
+    referrals.bars = [Bar(f"{SERVICE_LABELS.get(t, t)} (n={n})", hours, f"{hours:g} h") for t, hours, n in times]
+    referrals.summary = "; ".join(f"{b.label}: {b.display}" for b in referrals.bars) or "No answered referrals yet."
     charts.append(referrals)
 
     bands = Counter(r.risk_band for r in rows)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def missing_for_approval(content: Mapping[str, Any], *, criteria_available: bool) -> list[dict[str, str]]:
+def missing_for_approval(content: Mapping[str, Any]) -> list[dict[str, str]]:
     """Items missing from a packet's content, as {"key", "message"} in the order a reviewer reads."""
     stay = content.get("stay") or {}
     plan = content.get("discharge_plan") or {}
@@ -32,7 +32,7 @@ def missing_for_approval(content: Mapping[str, Any], *, criteria_available: bool
         )
     if not stay.get("working_drg"):
         add("working_drg", "No working DRG")
-    if criteria_available and not content.get("criteria"):
+    if not content.get("criteria"):
         add("criteria", "No utilization review criteria results")
     if not content.get("vitals"):
         add("vitals", "No vital signs recorded during the stay")

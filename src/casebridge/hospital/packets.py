@@ -10,12 +10,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from casebridge.clinical.models import Condition, MedicationRequest, Observation, Procedure
-from casebridge.hospital import integrations
 from casebridge.hospital.models import Authorization, DischargePlan, HospitalStay
 from casebridge.hospital.rules.two_midnight import midnights_between
 from casebridge.hospital.selectors import drg_of, unit_of
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
+from casebridge.utilization import selectors as ur_selectors
 
 MAX_RESULTS = 25
 VITAL_CATEGORY = "vital-signs"
@@ -146,7 +146,7 @@ def build_content(*, actor: Actor, stay: HospitalStay, authorization: Authorizat
         },
         "diagnoses": diagnoses,
         "complex_factors": stay.complex_factors,
-        "criteria": integrations.criteria_results(actor=actor, encounter_id=encounter.pk),
+        "criteria": ur_selectors.criteria_results_for_packet(actor=actor, encounter_id=encounter.pk),
         "vitals": vitals,
         "labs": labs,
         "treatments": {"medications": medications, "procedures": procedures},

@@ -16,7 +16,6 @@ from casebridge.accounts.permissions import require
 from casebridge.audit.recorder import audit_record, audit_record_many
 from casebridge.clinical.coding import ADMISSION_CLASSES, ENCOUNTER_OPEN_STATUSES
 from casebridge.clinical.models import Encounter
-from casebridge.hospital import integrations
 from casebridge.hospital.models import (
     Authorization,
     AuthorizationStatus,
@@ -32,6 +31,7 @@ from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound
 from casebridge.patients.models import Coverage
+from casebridge.utilization import selectors as ur_selectors
 
 
 def open_admissions(actor: Actor) -> QuerySet[Encounter]:
@@ -90,7 +90,6 @@ class CensusRow:
 @dataclass
 class Census:
     rows: list[CensusRow]
-    reviews_available: bool
     units: list[str] = field(default_factory=list)
     case_managers: list[tuple[int, str]] = field(default_factory=list)
     payers: list[str] = field(default_factory=list)
@@ -172,9 +171,9 @@ def census(
 ) -> Census:
     """Every current inpatient and observation stay, overdue reviews first.
 
-    Ordering: stays whose UR review is overdue (utilization app), then those whose payer review date
+    Ordering: stays whose UR review is overdue, then those whose payer review date
     has passed, then by next review due, then by admission. One query for the rows (subqueries for
-    authorization, payer, DRG and barriers), one for the UR clock when that app is present, three
+    authorization, payer, DRG and barriers), one for the UR clock, three
     small ones for the filter choices, and the audit rows (one per patient listed).
     """
     require(actor, "census.view")
@@ -189,14 +188,14 @@ def census(
     if payer:
         qs = qs.filter(Q(payer=payer))  # the annotation above
     values = [v for v in qs if v["admit_at"] is not None]
-    due = integrations.next_reviews_due(actor=actor, encounter_ids=[v["pk"] for v in values])
+    due = ur_selectors.next_reviews_due(actor=actor, encounter_ids=[v["pk"] for v in values])
     rows: list[CensusRow] = []
     for v in values:
         admit_at = v["admit_at"]
         midnights = midnights_between(admit_at, max(now, admit_at), tz)
         gmlos = v["gmlos"]
         los_index = (Decimal(midnights) / gmlos).quantize(HUNDREDTH, rounding=ROUND_HALF_UP) if gmlos else None
-        next_due = due.get(v["pk"]) if due is not None else None
+        next_due = due.get(v["pk"])
         payer_review_on = v["auth_next_review"]
         cm_name = " ".join(
             p for p in (v["hospital_case__assigned_to__first_name"], v["hospital_case__assigned_to__last_name"]) if p
@@ -242,7 +241,7 @@ def census(
             r.encounter_id,
         )
     )
-    result = Census(rows=rows, reviews_available=due is not None)
+    result = Census(rows=rows)
     if with_options and not (unit or case_manager_id or payer):
         # Unfiltered, the rows hold every choice: no extra queries.
         result.units = sorted({r.unit for r in rows if r.unit})

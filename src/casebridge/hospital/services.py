@@ -21,7 +21,7 @@ from casebridge.clinical.coding import EncounterClass
 from casebridge.clinical.models import Encounter, MedicationRequest
 from casebridge.communications.models import Channel, Direction
 from casebridge.communications.services import communication_log
-from casebridge.hospital import drg_table, integrations
+from casebridge.hospital import drg_table
 from casebridge.hospital.fhir_bundle import packet_bundle
 from casebridge.hospital.models import (
     Authorization,
@@ -775,7 +775,7 @@ def packet_build(*, actor: Actor, stay_id: int, authorization_id: int | None = N
             stay=stay,
             authorization=auth,
             content=content,
-            missing=missing_for_approval(content, criteria_available=integrations.utilization_available()),
+            missing=missing_for_approval(content),
             built_at=clock.now(),
             built_by=actor.user,
         )

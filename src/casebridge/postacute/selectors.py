@@ -8,6 +8,9 @@ that organization sees the packet, never the hospital's case or patient record.
 
 from __future__ import annotations
 
+import datetime as dt
+from statistics import median
+
 from django.db.models import Q, QuerySet
 
 from casebridge.accounts.permissions import require
@@ -134,3 +137,19 @@ def referrals_that_opened(*, actor: Actor, case_id: int) -> QuerySet[Referral]:
     return Referral.objects.filter(
         home_health_case_id=case_id, receiving_organization_id=actor.organization_id
     ).select_related("organization")
+
+
+def referral_response_hours(*, actor: Actor, since: dt.datetime) -> list[tuple[str, float, int]]:
+    """Median hours from sending a referral to the provider's answer, by service type: [(type, hours, count)]."""
+    require(actor, "case.view")
+    rows = (
+        referrals_outgoing(actor)
+        .filter(sent_at__gte=since, responded_at__isnull=False)
+        .values_list("provider_type", "sent_at", "responded_at")
+    )
+    by_type: dict[str, list[float]] = {}
+    for provider_type, sent_at, responded_at in rows:
+        if responded_at is None:  # excluded by the filter; narrows the type
+            continue
+        by_type.setdefault(str(provider_type), []).append((responded_at - sent_at).total_seconds() / 3600)
+    return [(t, round(median(hours), 1), len(hours)) for t, hours in sorted(by_type.items())]

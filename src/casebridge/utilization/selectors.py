@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet
 
 from casebridge.accounts.permissions import can, require
 from casebridge.audit.recorder import audit_record
@@ -374,3 +374,63 @@ def ur_panel(*, actor: Actor, case_id: int) -> dict[str, Any]:
         "moons": {m.encounter_id: m for m in MoonNotice.objects.filter(encounter_id__in=ids)},
         "cc44": {c.encounter_id: c for c in ConditionCode44.objects.filter(encounter_id__in=ids)},
     }
+
+
+RESULT_WORDS = {"met": "met", "not_met": "not met", "unknown": "unknown"}
+
+
+def _evidence_text(criterion: dict[str, Any]) -> str:
+    shown = [
+        " ".join(str(part) for part in (e.get("display"), e.get("value"), e.get("at")) if part)
+        for e in criterion.get("evidence") or []
+    ]
+    return "; ".join(s for s in shown if s) or str(criterion.get("explanation") or "")
+
+
+def criteria_results_for_packet(*, actor: Actor, encounter_id: int) -> list[dict[str, Any]]:
+    """The criteria results of the stay's latest evaluated review (completed first, else the latest evaluated
+    open one), one row per criterion: set, criterion, result (met / not met / unknown) and the evidence that
+    decided it. Empty when no review of the stay has been evaluated: the packet check then says so."""
+    require(actor, "case.view")
+    review = (
+        reviews_owned(actor)
+        .filter(encounter_id=encounter_id, evaluated_at__isnull=False)
+        .exclude(status=ReviewStatus.CANCELLED)
+        .order_by(
+            # a completed review is the reviewer's word; an evaluated open one only the engine's
+            F("completed_at").desc(nulls_last=True),
+            "-evaluated_at",
+            "-pk",
+        )
+        .only("results", "decided_level", "recommended_level", "status")
+        .first()
+    )
+    if review is None:
+        return []
+    rows: list[dict[str, Any]] = []
+    for set_result in review.results or []:
+        for c in set_result.get("criteria") or []:
+            status = str(c.get("status") or "unknown")
+            rows.append(
+                {
+                    "set": set_result.get("title") or set_result.get("key", ""),
+                    "criterion": c.get("text") or c.get("id", ""),
+                    "result": RESULT_WORDS.get(status, status),
+                    "evidence": _evidence_text(c),
+                    "review_status": review.status,
+                    "level_of_care": review.decided_level or review.recommended_level,
+                }
+            )
+    return rows
+
+
+def avoidable_days_by_reason(*, actor: Actor, since: dt.date) -> list[tuple[str, int]]:
+    """Avoidable days logged since ``since``, counted by reason label, most days first (one grouped query)."""
+    require(actor, "case.view")
+    rows = (
+        AvoidableDay.objects.filter(organization_id=actor.organization_id, day__gte=since)
+        .values("reason__label")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "reason__label")
+    )
+    return [(str(r["reason__label"]), int(r["n"])) for r in rows]
