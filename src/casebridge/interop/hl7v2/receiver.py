@@ -211,7 +211,7 @@ class Feed:
     def _apply(self, message: Message, received_at: Any, *, savepoints: bool = True) -> Receipt:
         header = message.header
         ack = build_ack(header, ACCEPTED, facility=self.facility)
-        with transaction.atomic(), (contextlib.nullcontext() if savepoints else _without_savepoints()):
+        with transaction.atomic(), contextlib.nullcontext() if savepoints else _without_savepoints():
             applied = apply_adt(self.actor, message)
             _log(
                 self.organization,
