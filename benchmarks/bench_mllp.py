@@ -144,7 +144,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG))
     parser.add_argument("--stays", type=int, default=250, help="patient stays (4 messages each) per connection")
-    parser.add_argument("--workers", type=int, default=8, help="listener database threads")
+    parser.add_argument("--workers", type=int, default=8, help="listener database threads (with --processes 0)")
+    parser.add_argument(
+        "--processes", type=int, default=os.cpu_count() or 1, help="listener worker processes (0: threads)"
+    )
     args = parser.parse_args()
 
     recreate_postgres(args.pg_url)
@@ -158,8 +161,9 @@ def main() -> int:
     setup(env)
     port = free_port()
     cmd = [sys.executable, "-m", "casebridge.cli", "mllp", "--port", str(port), "--organization", ORG]
-    cmd += ["--workers", str(args.workers)]
-    server = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    cmd += ["--workers", str(args.workers), "--processes", str(args.processes)]
+    stderr = None if os.environ.get("BENCH_DEBUG") else subprocess.DEVNULL  # BENCH_DEBUG=1: listener's log
+    server = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
     try:
         assert server.stdout is not None
         line = server.stdout.readline()
@@ -172,7 +176,8 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=30)
     cores = os.cpu_count()
-    print(f"MLLP ADT feed on PostgreSQL ({cores} cores; listener subprocess, {args.workers} DB threads)")
+    slots = f"{args.processes} worker processes" if args.processes else f"{args.workers} DB threads"
+    print(f"MLLP ADT feed on PostgreSQL ({cores} cores; listener subprocess, {slots})")
     print(
         "message mix per stay: A01 admit (+case, +task), A08 update, A02 transfer, A03 discharge (case to transition)"
     )

@@ -304,12 +304,23 @@ def cmd_mllp(args: argparse.Namespace) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     listener = MllpListener(
-        Feed(org, channel="mllp"), host=args.host, port=args.port, max_bytes=args.max_bytes, workers=args.workers
+        Feed(org, channel="mllp"),
+        host=args.host,
+        port=args.port,
+        max_bytes=args.max_bytes,
+        workers=args.workers,
+        processes=args.processes,
     )
 
     def ready(port: int) -> None:
         print(f"MLLP listener for {org.name} on {args.host}:{port} (Ctrl+C to stop)", flush=True)
 
+    import signal
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)  # stop like Ctrl+C, worker processes with it
     try:
         asyncio.run(listener.serve_forever(ready))
     except KeyboardInterrupt:
@@ -477,7 +488,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=int(os.environ.get("CASEBRIDGE_MLLP_MAX_BYTES", str(1024 * 1024))),
         help="largest frame accepted (default $CASEBRIDGE_MLLP_MAX_BYTES or 1 MiB)",
     )
-    mllp.add_argument("--workers", type=int, default=8, help="database worker threads (default 8)")
+    mllp.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes that apply messages, each with its own database session, so every core "
+        "works (default: the number of CPUs); 0 applies them in threads of the listener process",
+    )
+    mllp.add_argument(
+        "--workers", type=int, default=8, help="database worker threads when --processes is 0 (default 8)"
+    )
     mllp.set_defaults(func=cmd_mllp)
 
     imp_hl7 = sub.add_parser(

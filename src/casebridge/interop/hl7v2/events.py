@@ -506,7 +506,7 @@ def apply_adt(actor: Actor, message: Message) -> Applied:
             applied.summary["case"] = case.pk
     elif trigger == "A03":
         expired = fields.get("discharge_disposition", {}).get("code") in EXPIRED_DISPOSITIONS
-        encounter.refresh_from_db(fields=["hospital_case"])
+        # ``encounter`` was just read under lock and saved by encounter_upsert: its case link is current.
         steps = case_follow_discharge(actor, encounter, reason, expired=expired)
         applied.summary["case_steps"] = steps
     elif trigger == "A11":

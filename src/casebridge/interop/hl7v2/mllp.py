@@ -11,6 +11,13 @@ Bad input never stops the listener:
 - a frame larger than ``max_bytes`` gets an AR and the connection is closed (what follows the limit
   cannot be framed reliably);
 - a connection that sends nothing for ``idle_timeout`` seconds, or ends mid-frame, is closed.
+
+Database work runs in ``workers`` slots; each connection sticks to the least busy slot when it
+connects. A slot is a thread of this process (``processes=0``, what the tests use: they share the
+test database's session setup) or, with ``processes=N``, one of N worker processes (spawned, each
+with its own Django and one database session), so message handling, which is CPU-bound Python,
+uses every core instead of taking turns on one interpreter lock. A worker process applies its
+messages one at a time; the asyncio front only frames bytes and writes ACKs.
 """
 
 from __future__ import annotations
@@ -18,14 +25,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
-from django.db import close_old_connections, connections
+from django.db import connections
 from hl7.mllp import InvalidBlockError, start_hl7_server
 
+from casebridge.interop.hl7v2 import worker
 from casebridge.interop.hl7v2.ack import build_ack
 from casebridge.interop.hl7v2.receiver import REJECTED, Feed
 
@@ -46,6 +55,7 @@ class MllpListener:
         max_bytes: int = DEFAULT_MAX_BYTES,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         workers: int = DEFAULT_WORKERS,
+        processes: int = 0,
     ) -> None:
         self.feed = feed
         self.host = host
@@ -55,16 +65,25 @@ class MllpListener:
         # One single-thread executor per database worker, and each connection sticks to one of them
         # (the least busy when it connects): its messages run in order on one thread, which keeps one
         # warm database session, instead of hopping between threads and their cold sessions.
-        self.executors = [ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mllp-db{n}") for n in range(workers)]
-        self.load = [0] * workers
+        self.processes = processes
+        self.executors: list[Executor]
+        if processes > 0:
+            context = multiprocessing.get_context("spawn")
+            initargs = (feed.organization.pk, feed.channel)
+            self.executors = [
+                ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=worker.init, initargs=initargs)
+                for _ in range(processes)
+            ]
+        else:
+            self.executors = [
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mllp-db{n}") for n in range(workers)
+            ]
+        self.load = [0] * len(self.executors)
         self.server: asyncio.base_events.Server | None = None
         self.connections = 0
 
     def _receive(self, block: bytes) -> bytes:
-        close_old_connections()  # a worker thread's connection may have gone away between messages
-        receipt = self.feed.receive(block)
-        log.info("HL7 %s %s -> %s %s", receipt.trigger, receipt.control_id, receipt.code, receipt.reason)
-        return receipt.ack.encode("utf-8")
+        return worker.receive_with(self.feed, block)
 
     def _nak(self, reason: str) -> bytes:
         return build_ack(None, REJECTED, text=reason, error_code="100", facility=self.feed.facility).encode("utf-8")
@@ -95,7 +114,8 @@ class MllpListener:
                     writer.writeblock(self._nak(f"the frame is larger than the limit of {self.max_bytes} bytes"))
                     await writer.drain()
                     return
-                ack = await loop.run_in_executor(executor, self._receive, block)
+                receive = worker.receive if self.processes else self._receive
+                ack = await loop.run_in_executor(executor, receive, block)
                 writer.writeblock(ack)
                 await writer.drain()
         except (ConnectionError, OSError) as exc:
@@ -108,7 +128,11 @@ class MllpListener:
                 await writer.wait_closed()
 
     async def start(self) -> int:
-        """Start listening; returns the bound port (useful with port 0)."""
+        """Start listening; returns the bound port (useful with port 0). Worker processes are started
+        (Django set up, organization loaded) before the port opens."""
+        if self.processes:
+            loop = asyncio.get_running_loop()
+            await asyncio.gather(*(loop.run_in_executor(ex, worker.ready) for ex in self.executors))
         self.server = await start_hl7_server(
             self._handle, host=self.host, port=self.port, limit=self.max_bytes, reuse_address=True
         )
@@ -121,13 +145,19 @@ class MllpListener:
         if ready is not None:
             ready(port)
         assert self.server is not None
-        async with self.server:
-            await self.server.serve_forever()
+        try:
+            async with self.server:
+                await self.server.serve_forever()
+        finally:
+            if self.processes:  # never leave worker processes behind
+                for executor in self.executors:
+                    executor.shutdown(wait=False, cancel_futures=True)
 
     def _close_worker_connections(self) -> None:
         """Close each worker thread's database connection (Django connections belong to their thread),
         so a stopped listener leaves no database session open."""
-        for future in [executor.submit(connections.close_all) for executor in self.executors]:
+        close = worker.close if self.processes else connections.close_all
+        for future in [executor.submit(close) for executor in self.executors]:
             future.result(timeout=10)
 
     async def stop(self) -> None:

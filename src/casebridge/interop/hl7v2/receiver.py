@@ -10,11 +10,13 @@ constraint on ``Hl7Message`` makes the second transaction fail and roll back).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from casebridge.accounts.models import Organization
 from casebridge.interop.hl7v2.ack import build_ack
@@ -111,6 +113,25 @@ def _log(
     )
 
 
+@contextlib.contextmanager
+def _without_savepoints() -> Iterator[None]:
+    """Inside the message's transaction, let the services' nested ``atomic`` blocks run without their
+    SAVEPOINT / RELEASE pairs (two statements each, six pairs for an admission).
+
+    Nothing in the message's transaction needs a partial rollback on the fast path: any error rolls the
+    whole message back. Code that catches an error and carries on (a patient registered by another
+    connection a moment ago) then hits Django's "broken transaction" error, a ``DatabaseError``, and
+    ``Feed.receive`` applies the message again with savepoints, exactly as before. The connection is
+    the calling thread's own, so the switch affects no other thread.
+    """
+    conn: Any = connection
+    conn._savepoint_allowed = lambda: False
+    try:
+        yield
+    finally:
+        del conn._savepoint_allowed
+
+
 class Feed:
     """One organization's inbound ADT feed. Cheap to call from many threads: each call uses the
     calling thread's database connection; the actor is looked up once."""
@@ -159,7 +180,8 @@ class Feed:
             return Receipt(stored.ack, stored.ack_code, header.control_id, header.trigger, duplicate=True)
         for attempt in (1, 2):
             try:
-                return self._apply(message, received_at)
+                # First attempt without nested savepoints; a retry runs the plain path.
+                return self._apply(message, received_at, savepoints=attempt == 2)
             except IntegrityError:
                 stored = _duplicate(self.organization, header)
                 if stored is not None:  # the same message committed on another connection meanwhile
@@ -186,10 +208,10 @@ class Feed:
                 return self._refuse(header, internal, received_at)
         raise AssertionError("unreachable")
 
-    def _apply(self, message: Message, received_at: Any) -> Receipt:
+    def _apply(self, message: Message, received_at: Any, *, savepoints: bool = True) -> Receipt:
         header = message.header
         ack = build_ack(header, ACCEPTED, facility=self.facility)
-        with transaction.atomic():
+        with transaction.atomic(), contextlib.nullcontext() if savepoints else _without_savepoints():
             applied = apply_adt(self.actor, message)
             _log(
                 self.organization,

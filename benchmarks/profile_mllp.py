@@ -1,0 +1,94 @@
+"""Per message type cost of the ADT feed, independent of machine load: SQL statements and CPU ms
+per message (A01, A08, A02, A03), measured in-process through ``Feed.receive`` on PostgreSQL.
+
+    .venv/bin/python benchmarks/profile_mllp.py [--stays 100] [--pg-url ...] [--show A01] [--cprofile A01]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/cb_profile_mllp"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pg-url", default=os.environ.get("PROFILE_PG_URL", DEFAULT_PG))
+    parser.add_argument("--stays", type=int, default=100)
+    parser.add_argument("--show", help="print the SQL of one message of this type")
+    parser.add_argument("--cprofile", help="cProfile this message type")
+    args = parser.parse_args()
+
+    from bench_mllp import ORG, recreate_postgres, stay
+
+    recreate_postgres(args.pg_url)
+    os.environ.update(
+        DATABASE_URL=args.pg_url, CASEBRIDGE_ENV="development", DJANGO_SETTINGS_MODULE="casebridge.config.settings"
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from casebridge.accounts.services import organization_create
+    from casebridge.interop.hl7v2.receiver import Feed
+
+    call_command("migrate", interactive=False, verbosity=0)
+    org = organization_create(actor=None, name=ORG, org_type="hospital")
+    feed = Feed(org)
+    for n in range(5):  # warm up
+        for text in stay("warm", n):
+            assert feed.receive(text).code == "AA"
+    cpu: dict[str, list[float]] = collections.defaultdict(list)
+    statements: dict[str, list[int]] = collections.defaultdict(list)
+    profiler = None
+    if args.cprofile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    shown = False
+    for n in range(args.stays):
+        for trigger, text in zip(("A01", "A08", "A02", "A03"), stay("p", n), strict=True):
+            with CaptureQueriesContext(connection) as ctx:
+                if profiler and trigger == args.cprofile:
+                    profiler.enable()
+                started = time.process_time()
+                receipt = feed.receive(text)
+                cpu[trigger].append((time.process_time() - started) * 1000)
+                if profiler and trigger == args.cprofile:
+                    profiler.disable()
+            assert receipt.code == "AA", receipt.reason
+            statements[trigger].append(len(ctx.captured_queries))
+            if args.show == trigger and not shown:
+                shown = True
+                for q in ctx.captured_queries:
+                    print(q["sql"][:300])
+    total_cpu = total_sql = 0.0
+    print(f"per message, {args.stays} stays, in-process on PostgreSQL (CPU = this process only)")
+    for trigger in ("A01", "A08", "A02", "A03"):
+        c = sorted(cpu[trigger])[len(cpu[trigger]) // 2]
+        s = sum(statements[trigger]) / len(statements[trigger])
+        total_cpu += c
+        total_sql += s
+        print(f"  {trigger}: {s:5.1f} statements  CPU p50 {c:6.2f} ms")
+    print(f"  mean: {total_sql / 4:5.1f} statements  CPU {total_cpu / 4:6.2f} ms")
+    if profiler:
+        import pstats
+
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    connection.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
