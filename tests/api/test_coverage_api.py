@@ -233,3 +233,17 @@ def test_a_bad_option_gets_422_naming_the_field_and_creates_nothing(world, api_a
     assert response.status_code == 422, response.content
     assert field in errors_of(response)
     assert not CareOption.objects.exists()
+
+
+def test_a_rate_posted_by_another_organization_is_its_own_and_changes_nothing_of_the_hospitals(
+    make_actor, insurer, hospital, api_as
+):
+    from casebridge.accounts import roles
+    from casebridge.coverage.models import ContractedRate
+
+    admin = make_actor(insurer, roles.ORG_ADMIN)
+    body = {"category": "home_infusion_drug", "basis": "per_case", "amount_cents": 500_000}
+    response = post(api_as(admin), "/api/v1/rates", body)
+    assert response.status_code == 201, response.content
+    assert response.json()["provider_id"] == insurer.pk
+    assert not ContractedRate.objects.filter(provider=hospital).exists()

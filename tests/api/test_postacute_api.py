@@ -140,6 +140,8 @@ def test_an_unrelated_organization_gets_404_everywhere_and_nothing_changes(two_r
     assert send(api, "post", f"/api/v1/referrals/{rid}/withdraw", {"reason": "x"}).status_code == 404
     r = send(api, "post", f"/api/v1/referrals/{rid}/agreement", {"start_of_service_on": "2099-01-01"})
     assert r.status_code == 404
+    r = send(api, "post", f"/api/v1/referrals/{rid}/response", {"accepted": True, "contact_name": "Intruder"})
+    assert r.status_code == 404
     assert api.get(f"/api/v1/choice-lists/{two_referrals[0].choice_list_id}").status_code == 404
     r = send(api, "post", f"/api/v1/cases/{hcase.pk}/choice-lists", {"provider_type": "home_health"})
     assert r.status_code == 404
@@ -242,3 +244,15 @@ def test_a_case_manager_may_not_edit_the_directory(cm, directory, api_as):
     r = send(api_as(cm), "patch", f"/api/v1/directory/providers/{directory['lakeside'].pk}", {"star_rating": 1})
     assert r.status_code == 403
     assert Provider.objects.get(pk=directory["lakeside"].pk).star_rating == 4
+
+
+def test_another_organization_cannot_remove_a_network_the_hospital_recorded(director, directory, outsider, api_as):
+    provider = directory["harbor"]
+    added = send(
+        api_as(director), "post", f"/api/v1/directory/providers/{provider.pk}/networks", {"payer_name": "Acme"}
+    )
+    assert added.status_code == 201, added.content
+    before = snapshot()
+    # A case manager may not edit the directory at all (403, as for any id); nothing changes either way.
+    assert api_as(outsider).delete(f"/api/v1/directory/networks/{added.json()['id']}").status_code in (403, 404)
+    assert snapshot() == before

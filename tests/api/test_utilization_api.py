@@ -282,3 +282,30 @@ def test_roles_are_enforced(world, nurse, api_as):
     assert r.status_code == 403
     r = send(api_as(nurse), "post", f"{BASE}/criteria-sets", {"key": "mine", "text": "title: x"})
     assert r.status_code == 403
+
+
+def test_another_hospital_installing_the_starter_library_changes_nothing_of_ours(library, make_actor, make_org, api_as):
+    from casebridge.accounts import roles
+    from casebridge.utilization.models import CriteriaSet
+
+    ours = set(CriteriaSet.objects.values_list("pk", "organization_id"))
+    other = make_actor(make_org("Lakeview Hospital", "hospital"), roles.MEDICAL_DIRECTOR)
+    response = send(api_as(other), "post", f"{BASE}/criteria-sets/install-starter")
+    assert response.status_code == 200, response.content
+    assert {s["id"] for s in response.json()}.isdisjoint(pk for pk, _ in ours)
+    assert set(CriteriaSet.objects.filter(pk__in=[pk for pk, _ in ours]).values_list("pk", "organization_id")) == ours
+    # A missing or foreign set answers 404 to them, as always.
+    assert api_as(other).get(f"{BASE}/criteria-sets/{next(iter(ours))[0]}").status_code == 404
+
+
+def test_avoidable_day_reasons_are_each_organizations_own(nurse, make_actor, make_org, api_as):
+    from casebridge.accounts import roles
+    from casebridge.utilization.models import AvoidableDayReason
+
+    ours = {r["code"] for r in api_as(nurse).get(f"{BASE}/avoidable-day-reasons").json()}
+    other = make_actor(make_org("Lakeview Hospital", "hospital"), roles.UR_NURSE)
+    theirs = api_as(other).get(f"{BASE}/avoidable-day-reasons").json()
+    # Each organization gets its own copy of the default list; editing one never touches the other's.
+    assert ours and {r["code"] for r in theirs} == ours
+    assert AvoidableDayReason.objects.filter(organization=other.organization).count() == len(theirs)
+    assert AvoidableDayReason.objects.filter(organization=nurse.organization).count() == len(ours)

@@ -128,6 +128,10 @@ def test_insurer_on_the_platform_sees_the_packet_and_nothing_else(cm, stay, insu
     stranger = make_actor(make_org("Other Plan", "insurer"), roles.INTAKE_COORDINATOR)
     assert api_as(stranger).get("/api/v1/hospital/intake").json() == []
     assert api_as(stranger).get(f"/api/v1/hospital/intake/{share_id}").status_code == 404
+    refused = api_as(stranger).post(
+        f"/api/v1/hospital/intake/{share_id}/review", {"note": "seen"}, content_type="application/json"
+    )
+    assert refused.status_code == 404
 
 
 def test_insurer_outside_gets_a_validated_fhir_bundle(cm, stay, web_as):

@@ -2,9 +2,10 @@ import datetime as dt
 
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from casebridge.api.base import actor_of
+from casebridge.api.pagination import BoundedLimitOffsetPagination
 from casebridge.api.types import MAX_ID
 from casebridge.cases import services
 from casebridge.cases.domain import CaseStatus
@@ -64,7 +65,7 @@ class CaseFilters(Schema):
 
 
 @router.get("", response=list[CaseOut])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def cases(request: HttpRequest, filters: Query[CaseFilters]) -> object:
     return case_list(actor=actor_of(request), **filters.dict())
 

@@ -2,9 +2,10 @@ import datetime as dt
 
 from django.http import FileResponse, HttpRequest
 from ninja import Field, File, Form, Path, Router, Schema, Status, UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from casebridge.api.base import actor_of
+from casebridge.api.pagination import BoundedLimitOffsetPagination
 from casebridge.api.types import MAX_ID
 from casebridge.communications import selectors, services
 from casebridge.communications.models import Channel, Communication, Direction, Document, DocumentType, PartyKind
@@ -79,7 +80,7 @@ class DocumentOut(Schema):
 
 
 @router.get("/cases/{case_id}/communications", response=list[CommunicationOut])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def communications(request: HttpRequest, case_id: int = Path(..., ge=1, le=MAX_ID)) -> object:
     """The case's contact log, newest first."""
     return selectors.communication_list_for_case(actor=actor_of(request), case_id=case_id)
@@ -130,7 +131,7 @@ def case_document_upload(
 
 
 @router.get("/cases/{case_id}/documents", response=list[DocumentOut])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def case_documents(request: HttpRequest, case_id: int = Path(..., ge=1, le=MAX_ID)) -> object:
     return selectors.document_list_for_case(actor=actor_of(request), case_id=case_id)
 
@@ -151,7 +152,7 @@ def patient_document_upload(
 
 
 @router.get("/patients/{patient_id}/documents", response=list[DocumentOut])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def patient_documents(request: HttpRequest, patient_id: int = Path(..., ge=1, le=MAX_ID)) -> object:
     """The patient's documents: filed on the patient and on the patient's cases."""
     return selectors.document_list_for_patient(actor=actor_of(request), patient_id=patient_id)

@@ -10,9 +10,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from casebridge.api.base import actor_of
+from casebridge.api.pagination import BoundedLimitOffsetPagination
 from casebridge.api.types import MAX_ID
 from casebridge.kernel import clock
 from casebridge.kernel.errors import ValidationFailed
@@ -95,7 +96,7 @@ class ProviderFilters(Schema):
 
 
 @router.get("/directory/providers", response=list[ProviderOut])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def providers(request: HttpRequest, filters: Query[ProviderFilters]) -> object:
     f = filters.dict()
     return selectors.provider_list(
@@ -375,7 +376,7 @@ class ReferralFilters(Schema):
 
 
 @router.get("/referrals", response=list[ReferralOut])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def referrals(request: HttpRequest, filters: Query[ReferralFilters]) -> object:
     f = filters.dict()
     return selectors.referral_list(

@@ -2,9 +2,10 @@ import datetime as dt
 
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from casebridge.api.base import actor_of
+from casebridge.api.pagination import BoundedLimitOffsetPagination
 from casebridge.api.types import MAX_ID
 from casebridge.audit.recorder import audit_record
 from casebridge.kernel import clock
@@ -56,7 +57,7 @@ class TaskFilters(Schema):
 
 
 @router.get("/tasks", response=list[TaskOut])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def tasks(request: HttpRequest, filters: Query[TaskFilters]) -> object:
     actor = actor_of(request)
     f = filters.dict()

@@ -1,5 +1,5 @@
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
@@ -146,7 +146,7 @@ class DueOut(Schema):
 
 
 class DueFilters(Schema):
-    encounter_id: list[int] = Field(..., min_length=1, max_length=1000)
+    encounter_id: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(..., min_length=1, max_length=1000)
 
 
 @router.get("/next-reviews-due", response=list[DueOut])
@@ -203,6 +203,13 @@ class SetDetailOut(SetOut):
     versions: list[CriteriaVersionOut]
 
 
+@router.post("/criteria-sets/install-starter", response=list[SetOut])
+def criteria_install_starter(request: HttpRequest) -> list[dict[str, Any]]:
+    actor = actor_of(request)
+    services.criteria_library_install_starter(actor=actor)
+    return [_set_out(s, v) for s, v in selectors.criteria_sets(actor=actor)]
+
+
 @router.get("/criteria-sets/{set_id}", response=SetDetailOut)
 def criteria_set_read(request: HttpRequest, set_id: int = ID) -> dict[str, Any]:
     cset, versions = selectors.criteria_set_get(actor=actor_of(request), set_id=set_id)
@@ -234,13 +241,6 @@ class VersionIn(Schema):
 @router.post("/criteria-sets/{set_id}/versions", response={201: CriteriaVersionOut})
 def criteria_set_version(request: HttpRequest, payload: VersionIn, set_id: int = ID) -> Status[CriteriaSetVersion]:
     return Status(201, services.criteria_set_new_version(actor=actor_of(request), set_id=set_id, **payload.dict()))
-
-
-@router.post("/criteria-sets/install-starter", response=list[SetOut])
-def criteria_install_starter(request: HttpRequest) -> list[dict[str, Any]]:
-    actor = actor_of(request)
-    services.criteria_library_install_starter(actor=actor)
-    return [_set_out(s, v) for s, v in selectors.criteria_sets(actor=actor)]
 
 
 # --- determinations ------------------------------------------------------------------------------------
