@@ -231,7 +231,7 @@ def careteam_end(*, actor: Actor, case_id: int, member_id: int) -> CareTeamMembe
     require(actor, "careteam.change")
     with transaction.atomic():
         member = (
-            CareTeamMember.objects.select_for_update()
+            CareTeamMember.objects.select_for_update(of=("self",))
             .filter(pk=member_id, case_id=case_id, case__organization_id=actor.organization_id, active=True)
             .select_related("case")
             .first()

@@ -904,7 +904,7 @@ def _negotiation_locked(actor: Actor, negotiation_id: int) -> Negotiation:
     """Lock the negotiation row: every write to a negotiation queues here first."""
     negotiation = (
         negotiations_visible(actor)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("case__patient", "case__organization", "option")
         .filter(pk=negotiation_id)
         .first()

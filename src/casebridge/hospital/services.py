@@ -492,7 +492,7 @@ def barrier_resolve(*, actor: Actor, barrier_id: int) -> DischargeBarrier:
     require(actor, "discharge.plan")
     with transaction.atomic():
         barrier = (
-            DischargeBarrier.objects.select_for_update()
+            DischargeBarrier.objects.select_for_update(of=("self",))
             .filter(organization_id=actor.organization_id, pk=barrier_id)
             .select_related("stay")
             .first()
@@ -817,7 +817,7 @@ def packet_send(
         raise ValidationFailed.on("recipient_name", "at most 200 characters")
     with transaction.atomic():
         packet = (
-            ReviewPacket.objects.select_for_update()
+            ReviewPacket.objects.select_for_update(of=("self",))
             .filter(organization_id=actor.organization_id, pk=packet_id)
             .select_related("stay", "stay__case")
             .first()

@@ -17,7 +17,7 @@ def lock_at_version(queryset: models.QuerySet[M], pk: int, expected_version: int
     The row lock makes concurrent savers queue; the second one then sees the
     first one's version and gets a conflict instead of overwriting it.
     """
-    obj = queryset.select_for_update().filter(pk=pk).first()
+    obj = queryset.select_for_update(of=("self",)).filter(pk=pk).first()
     if obj is None:
         raise NotFound(f"No {what} {pk}.")
     if expected_version is not None and obj.version != expected_version:  # type: ignore[attr-defined]

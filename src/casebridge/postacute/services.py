@@ -643,7 +643,7 @@ def referral_send(
     if not 1 <= hours <= MAX_RESPONSE_HOURS:
         raise ValidationFailed.on("response_hours", f"must be between 1 and {MAX_RESPONSE_HOURS}")
     with transaction.atomic():
-        case = cases_owned(actor).select_related("patient").select_for_update().filter(pk=case_id).first()
+        case = cases_owned(actor).select_related("patient").select_for_update(of=("self",)).filter(pk=case_id).first()
         if case is None:
             raise NotFound(f"No case {case_id}.")
         if case.status_enum in (CaseStatus.CLOSED, CaseStatus.CANCELLED):
@@ -1048,7 +1048,7 @@ def remind_overdue_referrals(*, now: dt.datetime | None = None) -> list[int]:
     for referral_id in list(due):
         with transaction.atomic():
             referral = (
-                Referral.objects.select_for_update()
+                Referral.objects.select_for_update(of=("self",))
                 .select_related("provider", "case", "sent_by", "organization")
                 .filter(pk=referral_id, status=ReferralStatus.REQUESTED, reminder_task__isnull=True)
                 .first()
