@@ -92,3 +92,32 @@ def test_case_manager_journey(page, hospital_cm, rivera):
 
     page.get_by_role("button", name="Mark done").first.click()
     expect(page.locator("#timeline")).to_contain_text(task_title)
+
+
+def test_the_demo_case_manager_journey(page, transactional_db):
+    """The same journey on the demo data a new user sees: sign in as cm.hospital with the printed password."""
+    from casebridge.demo.builder import build_demo
+    from casebridge.demo.directory import DEMO_PASSWORD
+
+    build_demo(patients=12, progress=False)
+    sign_in(page, "cm.hospital", DEMO_PASSWORD)
+
+    my_cases = page.locator("#my-cases")
+    my_cases.get_by_role("link", name=re.compile(r"^Case #\d+")).first.click()
+    expect(page).to_have_url(re.compile(r"/cases/\d+/$"))
+
+    goal = "Back home with home health nursing by Friday"
+    page.get_by_label(re.compile(r"^Goal\b")).fill(goal)
+    page.get_by_role("button", name="Add goal").click()
+    expect(page.get_by_text(goal).first).to_be_visible()
+
+    task_title = "Confirm home infusion delivery with CareFlow"
+    # A case that already has tasks keeps the form folded under "Add task".
+    task_field = page.get_by_label(re.compile(r"^Task\b"))
+    if not task_field.is_visible():
+        page.locator("summary").filter(has_text="Add task").click()
+    task_field.fill(task_title)
+    page.get_by_role("button", name="Add task").click()
+    row = page.get_by_role("row").filter(has_text=task_title)
+    row.get_by_role("button", name="Mark done").click()
+    expect(page.locator("#timeline")).to_contain_text(f"Task completed: {task_title}")
