@@ -19,7 +19,7 @@ from casebridge.postacute import selectors as postacute_selectors
 from casebridge.utilization import selectors as ur_selectors
 
 BAR_HEIGHT = 22
-LABEL_WIDTH = 190
+LABEL_WIDTH = 240  # room for a 28-character label at 12 px; longer ones are cut with an ellipsis
 CHART_WIDTH = 560
 SERVICE_LABELS = dict(ServiceType.choices)
 
