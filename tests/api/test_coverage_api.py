@@ -50,6 +50,17 @@ def test_the_reference_case_over_the_api(world, api_as):
     assert best["name"] == HOME and best["least_cost"]
     assert best["costs"]["non_covered_cents"] == 500_000
     assert any("more expensive by" in o["verdict"] for o in options["options"][1:])
+    snf = next(o for o in options["options"] if o["name"].startswith("SNF"))
+    # The case has no hospital stay yet: the SNF rule says which fact is missing and blocks nothing.
+    assert snf["eligibility_checks"] == [
+        {
+            "rule": "SNF 3-day qualifying inpatient stay (Medicare Part A)",
+            "eligible": None,
+            "blocking": True,
+            "reasons": ["no hospital stay on this case to count inpatient days from"],
+        }
+    ]
+    assert snf["eligibility_waiver"] == "" and snf["infeasible_reasons"] == []
     assert (
         cm.post(f"/api/v1/cases/{case}/coverage/options/{best['id']}/choose").json()["chosen_option_id"] == best["id"]
     )
@@ -118,6 +129,11 @@ def test_an_unrelated_organization_gets_404_and_changes_nothing(world, api_as):
         ("post", f"/api/v1/cases/{world.case.pk}/coverage/needs", {"description": "x", "category": "dme"}),
         ("post", f"/api/v1/cases/{world.case.pk}/coverage/options/propose", {}),
         ("post", f"/api/v1/cases/{world.case.pk}/coverage/options/{option.pk}/choose", None),
+        (
+            "post",
+            f"/api/v1/cases/{world.case.pk}/coverage/options/{option.pk}/feasibility",
+            {"provider_accepts": False, "eligibility_waiver": "x"},
+        ),
         ("post", f"/api/v1/cases/{world.case.pk}/negotiations", {"ability_to_pay_cents": 0}),
     ]
     before = (
@@ -125,6 +141,7 @@ def test_an_unrelated_organization_gets_404_and_changes_nothing(world, api_as):
         CoverageNeed.objects.count(),
         CareOption.objects.count(),
         negotiation.parties.filter(override_cents__isnull=False).count(),
+        list(CareOption.objects.values_list("provider_accepts", "eligibility_waiver")),
     )
     for method, url, body in calls:
         response = (
@@ -136,6 +153,7 @@ def test_an_unrelated_organization_gets_404_and_changes_nothing(world, api_as):
         CoverageNeed.objects.count(),
         CareOption.objects.count(),
         negotiation.parties.filter(override_cents__isnull=False).count(),
+        list(CareOption.objects.values_list("provider_accepts", "eligibility_waiver")),
     )
     assert after == before
     assert not negotiation.proposals.exists()
@@ -247,3 +265,32 @@ def test_a_rate_posted_by_another_organization_is_its_own_and_changes_nothing_of
     assert response.status_code == 201, response.content
     assert response.json()["provider_id"] == insurer.pk
     assert not ContractedRate.objects.filter(provider=hospital).exists()
+
+
+def test_feasibility_flags_and_waiver_over_the_api(world, api_as):
+    from casebridge.coverage import services as cov
+
+    cov.options_propose_standard(actor=world.cm, case_id=world.case.pk)
+    snf = CareOption.objects.get(case=world.case, name="SNF 21 days")
+    cm = api_as(world.cm)
+    url = f"/api/v1/cases/{world.case.pk}/coverage/options/{snf.pk}/feasibility"
+    response = post(cm, url, {"excluded_by_patient": True, "eligibility_waiver": "Plan waives the 3-day stay"})
+    assert response.status_code == 200, response.content
+    assert response.json() | {"id": 0} == {
+        "id": 0,
+        "clinically_eligible": True,
+        "provider_accepts": True,
+        "requires_caregiver": False,
+        "excluded_by_patient": True,
+        "eligibility_waiver": "Plan waives the 3-day stay",
+    }
+    options = cm.get(f"/api/v1/cases/{world.case.pk}/coverage/options").json()["options"]
+    row = next(o for o in options if o["id"] == snf.pk)
+    assert row["infeasible_reasons"] == ["the patient declined it"]
+    assert row["eligibility_waiver"] == "Plan waives the 3-day stay"
+    too_long = post(cm, url, {"provider_accepts": False, "eligibility_waiver": "x" * 301})
+    assert too_long.status_code == 422 and "eligibility_waiver" in errors_of(too_long)
+    wrong_type = post(cm, url, {"provider_accepts": "maybe"})
+    assert wrong_type.status_code == 422 and "provider_accepts" in errors_of(wrong_type)
+    snf.refresh_from_db()
+    assert snf.provider_accepts and snf.eligibility_waiver == "Plan waives the 3-day stay"

@@ -64,6 +64,25 @@ def test_the_reference_case_through_the_pages(world, web_as):
     assert "$39,500.00" in savings  # 21 x $2,000 avoided - $2,500 exception
 
 
+def test_the_eligibility_waiver_is_saved_from_the_page_and_a_too_long_one_is_refused(world, web_as):
+    cm = web_as(world.cm)
+    cm.post(f"/cases/{world.case.pk}/coverage/options/propose")
+    snf = option_named(world.case, "SNF 21 days")
+    page = cm.get(f"/cases/{world.case.pk}/coverage/").content.decode()
+    assert "SNF 3-day qualifying inpatient stay (Medicare Part A)" in page and "not checked" in page
+    url = f"/cases/{world.case.pk}/coverage/options/{snf.pk}/flags"
+    field = f"o{snf.pk}-eligibility_waiver"
+    refused = cm.post(url, {f"o{snf.pk}-provider_accepts": "on", field: "x" * 301}, follow=True)
+    assert "Waive failed eligibility rules because: Ensure this value has at most 300 characters" in (
+        refused.content.decode()
+    )
+    snf.refresh_from_db()
+    assert snf.eligibility_waiver == ""
+    cm.post(url, {f"o{snf.pk}-provider_accepts": "on", field: "Plan waives the 3-day stay"})
+    snf.refresh_from_db()
+    assert snf.eligibility_waiver == "Plan waives the 3-day stay" and snf.provider_accepts
+
+
 def test_a_party_sees_its_own_line_but_not_undisclosed_ones(world, web_as):
     from tests.coverage_world import open_reference_negotiation
 

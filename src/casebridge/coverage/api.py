@@ -155,6 +155,7 @@ class OptionIn(Schema):
     provider_accepts: bool = True
     requires_caregiver: bool = False
     excluded_by_patient: bool = False
+    eligibility_waiver: str = Field("", max_length=300)
 
 
 class OptionCreated(Schema):
@@ -189,6 +190,13 @@ class LedgerOut(Schema):
     assumptions: list[str]
 
 
+class EligibilityCheckOut(Schema):
+    rule: str
+    eligible: bool | None = Field(description="null when the record lacks the facts the rule needs")
+    blocking: bool = Field(description="a failure makes the option infeasible unless waived")
+    reasons: list[str]
+
+
 class OptionEvaluated(Schema):
     id: int
     name: str
@@ -197,6 +205,8 @@ class OptionEvaluated(Schema):
     least_cost: bool
     chosen: bool
     infeasible_reasons: list[str]
+    eligibility_checks: list[EligibilityCheckOut]
+    eligibility_waiver: str
     costs: LedgerOut
 
 
@@ -221,6 +231,11 @@ def options_evaluate(request: HttpRequest, case_id: int = ID_PATH()) -> dict[str
                 "least_cost": row.best,
                 "chosen": row.chosen,
                 "infeasible_reasons": list(row.infeasible_reasons),
+                "eligibility_checks": [
+                    {"rule": c.rule, "eligible": c.eligible, "blocking": c.blocking, "reasons": list(c.reasons)}
+                    for c in row.eligibility.checks
+                ],
+                "eligibility_waiver": row.option.eligibility_waiver,
                 "costs": {
                     "total_cost_cents": row.ledger.total_cost,
                     "insurer_cents": row.ledger.insurer,
@@ -252,6 +267,39 @@ def option_choose(
     option_id: int = ID_PATH(),
 ) -> Any:
     return cov.option_choose(actor=actor_of(request), case_id=case_id, option_id=option_id)
+
+
+class FeasibilityIn(Schema):
+    """Only the fields given change; an empty waiver withdraws it."""
+
+    clinically_eligible: bool | None = None
+    provider_accepts: bool | None = None
+    requires_caregiver: bool | None = None
+    excluded_by_patient: bool | None = None
+    eligibility_waiver: str | None = Field(
+        None, max_length=300, description="why failed eligibility rules do not apply (e.g. the plan waives them)"
+    )
+
+
+class FeasibilityOut(Schema):
+    id: int
+    clinically_eligible: bool
+    provider_accepts: bool
+    requires_caregiver: bool
+    excluded_by_patient: bool
+    eligibility_waiver: str
+
+
+@router.post("/cases/{case_id}/coverage/options/{option_id}/feasibility", response=FeasibilityOut)
+def option_feasibility(
+    request: HttpRequest, payload: FeasibilityIn, case_id: int = ID_PATH(), option_id: int = ID_PATH()
+) -> CareOption:
+    """Set the option's feasibility flags and the waiver of its failed eligibility rules."""
+    given = payload.dict(exclude_none=True)
+    waiver = given.pop("eligibility_waiver", None)
+    return cov.option_set_flags(
+        actor=actor_of(request), case_id=case_id, option_id=option_id, eligibility_waiver=waiver, **given
+    )
 
 
 # --- negotiation -----------------------------------------------------------------------------------

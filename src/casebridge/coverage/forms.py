@@ -181,6 +181,12 @@ class FlagsForm(forms.Form):
     provider_accepts = forms.BooleanField(required=False)
     requires_caregiver = forms.BooleanField(required=False)
     excluded_by_patient = forms.BooleanField(required=False, label="Patient declines")
+    eligibility_waiver = forms.CharField(
+        required=False,
+        max_length=300,
+        label="Waive failed eligibility rules because",
+        help_text="e.g. the plan waives the SNF 3-day qualifying stay; leave empty to apply the rules",
+    )
 
 
 class NegotiationOpenForm(forms.Form):

@@ -185,6 +185,11 @@ class CareOption(models.Model):
     provider_accepts = models.BooleanField(default=True)
     requires_caregiver = models.BooleanField(default=False)
     excluded_by_patient = models.BooleanField("patient declines", default=False)
+    eligibility_waiver = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why a failed eligibility rule does not apply (e.g. the plan waives the SNF 3-day stay)",
+    )
     proposed_by_system = models.BooleanField(default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -65,12 +65,14 @@ class Candidate:
     provider_accepts: bool = True
     requires_caregiver: bool = False
     excluded_by_patient: bool = False
+    #: The eligibility rules that failed, each with its reason (RULES.md), when the rules decided it.
+    ineligible_reasons: tuple[str, ...] = ()
 
     def infeasibility(self, caregiver_available: bool) -> tuple[str, ...]:
         """Why this candidate cannot be used, in the case manager's words; empty if it can."""
-        reasons = []
+        reasons: list[str] = list(self.ineligible_reasons)
         if not self.clinically_eligible:
-            reasons.append("patient does not meet the clinical eligibility criteria")
+            reasons.append("marked as not meeting the clinical eligibility criteria")
         if not self.provider_accepts:
             reasons.append(f"{self.provider_id} does not accept the patient")
         if self.requires_caregiver and not caregiver_available:
@@ -335,6 +337,7 @@ class CareOption:
     provider_accepts: bool = True
     requires_caregiver: bool = False
     excluded_by_patient: bool = False
+    ineligible_reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -498,6 +501,7 @@ def choose_care_option(
             provider_accepts=o.provider_accepts,
             requires_caregiver=o.requires_caregiver,
             excluded_by_patient=o.excluded_by_patient,
+            ineligible_reasons=o.ineligible_reasons,
         )
         for o in options
     ]

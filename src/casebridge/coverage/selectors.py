@@ -12,15 +12,19 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from casebridge.accounts.models import Organization
 from casebridge.accounts.permissions import require
 from casebridge.audit.recorder import audit_record
 from casebridge.cases.models import Case
 from casebridge.cases.selectors import case_owned_get
+from casebridge.clinical.coding import EncounterClass
 from casebridge.coverage import benefits as b
+from casebridge.coverage.eligibility import InfusionPlan, OptionEligibility, StayFacts, option_eligibility
 from casebridge.coverage.models import (
     AgreedPayment,
     Agreement,
@@ -61,6 +65,8 @@ from casebridge.coverage.optimizer import (
     OptionLine,
     choose_care_option,
 )
+from casebridge.hospital.models import HospitalStay, PostAcuteNeed
+from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound
 
@@ -167,11 +173,74 @@ def options_of(case: Case) -> QuerySet[CareOption]:
     return CareOption.objects.filter(case=case).prefetch_related("lines__provider")
 
 
+def _latest_details(needs: dict[str, dict[str, Any]], service_type: str) -> dict[str, Any]:
+    details = needs.get(service_type)
+    return details if isinstance(details, dict) else {}
+
+
+def _iso_date(value: object) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
+
+
+def _whole_numbers(value: object) -> list[int] | None:
+    if isinstance(value, list) and all(isinstance(m, int) and not isinstance(m, bool) for m in value):
+        return list(value)
+    return None
+
+
+def stay_facts(case: Case) -> StayFacts | None:
+    """The facts the post-acute eligibility rules need, from the case's hospital stay and discharge plan.
+
+    None when the case has no hospital stay (a home health or insurer case): the rules then report
+    their facts as missing rather than guess.
+    """
+    stay = HospitalStay.objects.filter(case=case).select_related("encounter").order_by("-pk").first()
+    if stay is None:
+        return None
+    needs: dict[str, dict[str, Any]] = {}
+    for service_type, details in (
+        PostAcuteNeed.objects.filter(stay=stay).order_by("pk").values_list("service_type", "details")
+    ):
+        needs[service_type] = details  # the latest need of each service type wins
+    encounter = stay.encounter
+    admitted = encounter.admit_at if encounter.encounter_class == EncounterClass.INPATIENT else None
+    today = timezone.localdate(clock.now())
+    snf = _latest_details(needs, "snf")
+    irf = _latest_details(needs, "irf")
+    infusion = _latest_details(needs, "home_infusion")
+    route, per_dose = infusion.get("route"), infusion.get("minutes_per_administration")
+    infusion_plan = None
+    if isinstance(route, str) and isinstance(per_dose, int) and not isinstance(per_dose, bool):
+        infusion_plan = InfusionPlan(route, per_dose, bool(infusion.get("through_dme_pump")))
+    return StayFacts(
+        inpatient_admitted_on=timezone.localdate(admitted) if admitted is not None else None,
+        observation=encounter.encounter_class == EncounterClass.OBSERVATION,
+        discharge_on=stay.expected_discharge_on or today,
+        discharge_on_is_today=stay.expected_discharge_on is None,
+        snf_admission_on=_iso_date(snf.get("snf_admission_on")),
+        irf_minutes_by_day=_whole_numbers(irf.get("therapy_minutes_by_day")),
+        irf_disciplines=tuple(str(d) for d in irf.get("therapy_disciplines") or () if isinstance(d, str)),
+        infusion=infusion_plan,
+    )
+
+
+def eligibility_of(option: CareOption, facts: StayFacts | None) -> OptionEligibility:
+    return option_eligibility(
+        [line.category for line in option.lines.all()],
+        facts,
+        today=timezone.localdate(clock.now()),
+        waiver=option.eligibility_waiver,
+    )
+
+
 def provider_label(line_provider: Organization | None, provider_name: str) -> str:
     return line_provider.name if line_provider is not None else provider_name
 
 
-def option_domain(option: CareOption) -> DomainOption:
+def option_domain(option: CareOption, eligibility: OptionEligibility | None = None) -> DomainOption:
     lines = [
         OptionLine(
             provider_label(line.provider, line.provider_name),
@@ -187,6 +256,7 @@ def option_domain(option: CareOption) -> DomainOption:
         provider_accepts=option.provider_accepts,
         requires_caregiver=option.requires_caregiver,
         excluded_by_patient=option.excluded_by_patient,
+        ineligible_reasons=eligibility.ineligible_reasons if eligibility is not None else (),
     )
 
 
@@ -200,6 +270,7 @@ class OptionRow:
     chosen: bool
     infeasible_reasons: tuple[str, ...]
     price_notes: tuple[str, ...]
+    eligibility: OptionEligibility = field(default_factory=lambda: OptionEligibility(()))
 
 
 @dataclass(frozen=True)
@@ -241,10 +312,12 @@ def options_evaluate(case: Case, workspace: CoverageWorkspace | None = None) -> 
         )
     if not options:
         return OptionsEvaluation(case, workspace, (), None, tuple(assumptions))
+    facts = stay_facts(case)
+    eligibility = {o.pk: eligibility_of(o, facts) for o in options}
     choice = choose_care_option(
         plan,
         accumulators,
-        [option_domain(o) for o in options],
+        [option_domain(o, eligibility[o.pk]) for o in options],
         patient_oop_limit=workspace.patient_oop_limit_cents,
         caregiver_available=workspace.caregiver_available,
         hospital=hospital_payment(workspace),
@@ -263,6 +336,7 @@ def options_evaluate(case: Case, workspace: CoverageWorkspace | None = None) -> 
                 chosen=workspace.chosen_option_id == option.pk,
                 infeasible_reasons=tuple(choice.result.excluded.get(name, ())),
                 price_notes=tuple(line.price_source for line in option.lines.all() if line.price_source),
+                eligibility=eligibility[option.pk],
             )
         )
     return OptionsEvaluation(case, workspace, tuple(rows), choice, tuple(assumptions))

@@ -477,10 +477,12 @@ def option_create(
     requires_caregiver: bool = False,
     excluded_by_patient: bool = False,
     proposed_by_system: bool = False,
+    eligibility_waiver: str = "",
 ) -> CareOption:
     """A care option the case manager builds: services from providers over time."""
     if not name.strip():
         raise ValidationFailed.on("name", "is required")
+    _check_waiver(eligibility_waiver)
     if not lines:
         raise ValidationFailed.on("lines", "an option needs at least one service")
     with transaction.atomic():
@@ -496,6 +498,7 @@ def option_create(
             requires_caregiver=requires_caregiver,
             excluded_by_patient=excluded_by_patient,
             proposed_by_system=proposed_by_system,
+            eligibility_waiver=eligibility_waiver.strip(),
             created_by=actor.user,
         )
         payer = _payer_of(workspace)
@@ -637,20 +640,37 @@ def options_propose_standard(*, actor: Actor, case_id: int, days: int = 21) -> l
     return created
 
 
-def option_set_flags(*, actor: Actor, case_id: int, option_id: int, **flags: bool) -> CareOption:
+def _check_waiver(waiver: str) -> None:
+    if len(waiver.strip()) > 300:
+        raise ValidationFailed.on("eligibility_waiver", "at most 300 characters")
+
+
+def option_set_flags(
+    *, actor: Actor, case_id: int, option_id: int, eligibility_waiver: str | None = None, **flags: bool
+) -> CareOption:
+    """Set the option's feasibility flags and, when given, the waiver of its failed eligibility rules.
+
+    A waiver (the plan waives the SNF 3-day stay, say) keeps a failed rule on display but no longer
+    makes the option infeasible; an empty waiver withdraws it.
+    """
     allowed = {"clinically_eligible", "provider_accepts", "requires_caregiver", "excluded_by_patient"}
     unknown = set(flags) - allowed
     if unknown:
         raise ValidationFailed.on(sorted(unknown)[0], "is not a feasibility flag")
+    if eligibility_waiver is not None:
+        _check_waiver(eligibility_waiver)
     with transaction.atomic():
         case = case_for_planning(actor=actor, case_id=case_id)
         option = CareOption.objects.select_for_update().filter(pk=option_id, case=case).first()
         if option is None:
             raise NotFound(f"No care option {option_id}.")
-        for key, value in flags.items():
-            setattr(option, key, bool(value))
+        changes: dict[str, bool | str] = {key: bool(value) for key, value in flags.items()}
+        if eligibility_waiver is not None:
+            changes["eligibility_waiver"] = eligibility_waiver.strip()
+        for key, value in changes.items():
+            setattr(option, key, value)
         option.save()
-        audit_record(actor=actor, action="care_option.flags", subject=option, patient=case.patient_id, detail=flags)
+        audit_record(actor=actor, action="care_option.flags", subject=option, patient=case.patient_id, detail=changes)
     return option
 
 

@@ -380,12 +380,16 @@ def option_create_view(request: HttpRequest, case_id: int) -> HttpResponse:
 @actor_required
 def option_flags_view(request: HttpRequest, case_id: int, option_id: int) -> HttpResponse:
     form = FlagsForm(request.POST, prefix=f"o{option_id}")
-    if form.is_valid():
-        try:
-            cov.option_set_flags(actor=_actor(request), case_id=case_id, option_id=option_id, **form.cleaned_data)
-            messages.success(request, "Feasibility updated.")
-        except DomainError as exc:
-            messages.error(request, exc.detail)
+    if not form.is_valid():
+        for field_name, errors in form.errors.items():
+            reasons = " ".join(str(e) for e in errors)
+            messages.error(request, f"{form.fields[field_name].label or field_name}: {reasons}")
+        return redirect("coverage_workspace", case_id=case_id)
+    try:
+        cov.option_set_flags(actor=_actor(request), case_id=case_id, option_id=option_id, **form.cleaned_data)
+        messages.success(request, "Feasibility updated.")
+    except DomainError as exc:
+        messages.error(request, exc.detail)
     return redirect("coverage_workspace", case_id=case_id)
 
 
