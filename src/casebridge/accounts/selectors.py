@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from casebridge.accounts.models import Membership, Organization, User
+from casebridge.accounts.models import Membership, Organization, OrganizationType, User
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound
 
@@ -65,3 +65,13 @@ def staff_with_role(*, actor: Actor, roles: tuple[str, ...]) -> QuerySet[User]:
 def organization_list(*, actor: Actor) -> QuerySet[Organization]:
     """Organizations on the platform: names and types are directory data, not patient data."""
     return Organization.objects.filter(active=True).order_by("name")
+
+
+def insurers_on_platform() -> QuerySet[Organization]:
+    """Active health insurers, for payer pickers (directory data, not patient data)."""
+    return Organization.objects.filter(active=True, org_type=OrganizationType.INSURER).order_by("name")
+
+
+def organizations_except_insurers() -> QuerySet[Organization]:
+    """Active organizations that deliver care (hospitals, agencies, pharmacies...), for provider pickers."""
+    return Organization.objects.filter(active=True).exclude(org_type=OrganizationType.INSURER).order_by("name")

@@ -138,6 +138,11 @@ def rate_for(provider: Organization | None, category: str, payer: Organization |
     return contracted or rates.filter(payer__isnull=True).order_by("-created_at").first()
 
 
+def benefit_plans_on_platform() -> QuerySet[BenefitPlan]:
+    """Every insurer's plans, for the case manager's plan picker: plan terms are shared for pricing options."""
+    return BenefitPlan.objects.select_related("organization").order_by("organization__name", "name")
+
+
 # --- care options ----------------------------------------------------------------------------------
 
 

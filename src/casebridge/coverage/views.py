@@ -9,8 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from casebridge.accounts.models import Organization, OrganizationType
+from casebridge.accounts.models import OrganizationType
 from casebridge.accounts.permissions import can, require
+from casebridge.accounts.selectors import insurers_on_platform, organizations_except_insurers
 from casebridge.coverage import selectors as sel
 from casebridge.coverage import services as cov
 from casebridge.coverage.forms import (
@@ -202,7 +203,7 @@ def benefit_plan_view(request: HttpRequest, plan_id: int) -> HttpResponse:
 def prices_view(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     require(actor, "price.manage")
-    payers = Organization.objects.filter(org_type=OrganizationType.INSURER, active=True).order_by("name")
+    payers = insurers_on_platform()
     rate_form = RateForm(request.POST if request.POST.get("form") == "rate" else None, payers=payers)
     cost_form = CostForm(request.POST if request.POST.get("form") == "cost" else None)
     if request.method == "POST":
@@ -245,7 +246,7 @@ def prices_view(request: HttpRequest) -> HttpResponse:
 
 
 def _providers() -> Any:
-    return Organization.objects.filter(active=True).exclude(org_type=OrganizationType.INSURER).order_by("name")
+    return organizations_except_insurers()
 
 
 @actor_required
@@ -278,7 +279,7 @@ def workspace_view(request: HttpRequest, case_id: int) -> HttpResponse:
                     "hospital_paid_per_case": workspace.hospital_paid_per_case,
                     "hospital_daily_cost": cents_to_dollars(workspace.hospital_daily_cost_cents),
                 },
-                plans=BenefitPlan.objects.select_related("organization").order_by("organization__name", "name"),
+                plans=sel.benefit_plans_on_platform(),
             ),
             "need_form": NeedForm(),
             "open_form": NegotiationOpenForm(),
@@ -294,7 +295,7 @@ def cents_to_dollars(value: int | None) -> float | None:
 @actor_required
 def workspace_settings_view(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = _actor(request)
-    form = WorkspaceForm(request.POST, plans=BenefitPlan.objects.all())
+    form = WorkspaceForm(request.POST, plans=sel.benefit_plans_on_platform())
     if form.is_valid():
         d = form.cleaned_data
         try:

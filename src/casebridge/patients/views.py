@@ -4,8 +4,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from casebridge.accounts.models import Organization
 from casebridge.accounts.permissions import can
+from casebridge.accounts.selectors import insurers_on_platform
 from casebridge.cases.selectors import case_list
 from casebridge.kernel.errors import DomainError
 from casebridge.patients import services
@@ -81,7 +81,7 @@ def patient_edit_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 def patient_detail_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     patient = patient_get(actor=actor, patient_id=patient_id)
-    insurers = Organization.objects.filter(org_type="insurer", active=True)
+    insurers = insurers_on_platform()
     contact_form = ContactForm(prefix="contact")
     coverage_form = CoverageForm(prefix="coverage", insurers=insurers)
     if request.method == "POST":

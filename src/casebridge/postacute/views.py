@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from casebridge.accounts.models import Organization
 from casebridge.accounts.permissions import can
+from casebridge.accounts.selectors import insurers_on_platform
 from casebridge.cases.selectors import case_get
 from casebridge.kernel import clock
 from casebridge.kernel.errors import DomainError, NotFound
@@ -132,9 +133,7 @@ def provider_detail_view(request: HttpRequest, provider_id: int) -> HttpResponse
             )
             if own
             else None,
-            "network_form": NetworkForm(insurers=Organization.objects.filter(org_type="insurer", active=True))
-            if maintains
-            else None,
+            "network_form": NetworkForm(insurers=insurers_on_platform()) if maintains else None,
             "interest_form": InterestForm(initial={"description": interest.description if interest else ""})
             if can(actor, "directory.manage") and actor.organization.org_type == "hospital"
             else None,
@@ -181,7 +180,7 @@ def provider_status_view(request: HttpRequest, provider_id: int) -> HttpResponse
 def network_add_view(request: HttpRequest, provider_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     if request.method == "POST":
-        form = NetworkForm(request.POST, insurers=Organization.objects.filter(org_type="insurer", active=True))
+        form = NetworkForm(request.POST, insurers=insurers_on_platform())
         if form.is_valid():
             try:
                 services.network_add(actor=actor, provider_id=provider_id, **form.cleaned_data)

@@ -19,7 +19,6 @@ from casebridge.kernel.errors import DomainError, NotFound, PermissionDenied
 from casebridge.tasks import selectors, services
 from casebridge.tasks.domain import TaskStatus
 from casebridge.tasks.forms import QueueForm, QueueMemberForm, ReassignForm, TaskForm, parse_owner
-from casebridge.tasks.models import WorkQueue
 from casebridge.web.errors import actor_required, apply_errors
 
 
@@ -119,7 +118,7 @@ def task_add_view(request: HttpRequest, case_id: int) -> HttpResponse:
     require(actor, "task.change")
     case = case_owned_get(actor=actor, case_id=case_id)
     users = organization_users(actor=actor)
-    queues = WorkQueue.objects.filter(organization_id=actor.organization_id).order_by("name")
+    queues = selectors.queue_list(actor=actor)
     form = TaskForm(request.POST or None, users=users, queues=queues, initial={"owner": f"u{actor.user_id}"})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
