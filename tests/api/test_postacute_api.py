@@ -256,3 +256,14 @@ def test_another_organization_cannot_remove_a_network_the_hospital_recorded(dire
     # A case manager may not edit the directory at all (403, as for any id); nothing changes either way.
     assert api_as(outsider).delete(f"/api/v1/directory/networks/{added.json()['id']}").status_code in (403, 404)
     assert snapshot() == before
+
+
+def test_the_referral_list_records_each_patient_on_the_page_as_read(two_referrals, intake, api_as):
+    from casebridge.audit.models import AuditEvent
+
+    page = api_as(intake).get("/api/v1/referrals?direction=incoming").json()
+    assert [r["id"] for r in page["items"]] == [two_referrals[0].pk]
+    events = AuditEvent.objects.filter(action="referral.list")
+    assert [(e.patient_id, e.organization_id) for e in events] == [
+        (two_referrals[0].patient_id, intake.organization_id)
+    ]

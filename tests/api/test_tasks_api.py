@@ -323,3 +323,23 @@ def test_queue_member_add_rejects_bad_input(supervisor, queue, api_as, body, fie
 
 def test_queue_list_needs_a_token(client):
     assert client.get("/api/v1/queues").status_code == 401
+
+
+def test_task_and_case_lists_record_each_patient_on_the_page_as_read(cm, make_patient, api_as):
+    ana, ben = make_patient(given_name="Ana", family_name="Alpha"), make_patient(given_name="Ben", family_name="Beta")
+    for p in (ana, ben):
+        case = case_open(actor=cm, patient_id=p.pk, case_type="hospital_stay", assigned_to_id=cm.user_id)
+        services.task_create(actor=cm, title=f"Call {p.given_name}", case_id=case.pk)
+    api = api_as(cm)
+    AuditEvent.objects.filter(action__in=["task.list", "case.list"]).delete()
+
+    first = api.get("/api/v1/tasks?owner=me&limit=1").json()
+    assert first["count"] == 2 and len(first["items"]) == 1
+    listed = {first["items"][0]["patient_id"]}
+    assert set(AuditEvent.objects.filter(action="task.list").values_list("patient_id", flat=True)) == listed
+
+    cases = api.get("/api/v1/cases").json()
+    assert {c["patient_id"] for c in cases["items"]} == {ana.pk, ben.pk}
+    events = AuditEvent.objects.filter(action="case.list")
+    assert sorted(events.values_list("patient_id", flat=True)) == sorted([ana.pk, ben.pk])
+    assert all(e.organization_id == cm.organization_id and e.detail["path"] == "/api/v1/cases" for e in events)

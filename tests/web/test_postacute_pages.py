@@ -156,3 +156,13 @@ def test_external_packet_prints(cm, hcase, directory, presented_list, web_as):
     )
     html = web_as(cm).get(f"/referrals/{ref.pk}/packet").content.decode()
     assert "fax 617-555-0102" in html and "We accept this patient" in html
+
+
+def test_the_intake_queue_records_each_listed_patient_as_read_by_the_agency(two_referrals, intake, web_as):
+    from casebridge.audit.models import AuditEvent
+
+    web_as(intake).get("/referrals/")
+    events = AuditEvent.objects.filter(action="referral.queue.view")
+    assert [(e.patient_id, e.organization_id, e.detail["direction"]) for e in events] == [
+        (two_referrals[0].patient_id, intake.organization_id, "incoming")
+    ]

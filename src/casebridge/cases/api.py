@@ -5,7 +5,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from casebridge.api.base import actor_of
-from casebridge.api.pagination import BoundedLimitOffsetPagination
+from casebridge.api.pagination import PatientAuditedPagination
 from casebridge.api.types import MAX_ID
 from casebridge.cases import services
 from casebridge.cases.domain import CaseStatus
@@ -65,7 +65,7 @@ class CaseFilters(Schema):
 
 
 @router.get("", response=list[CaseOut])
-@paginate(BoundedLimitOffsetPagination)
+@paginate(PatientAuditedPagination, audit_action="case.list")
 def cases(request: HttpRequest, filters: Query[CaseFilters]) -> object:
     return case_list(actor=actor_of(request), **filters.dict())
 

@@ -13,7 +13,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from casebridge.api.base import actor_of
-from casebridge.api.pagination import BoundedLimitOffsetPagination
+from casebridge.api.pagination import BoundedLimitOffsetPagination, PatientAuditedPagination
 from casebridge.api.types import MAX_ID
 from casebridge.kernel import clock
 from casebridge.kernel.errors import ValidationFailed
@@ -376,7 +376,7 @@ class ReferralFilters(Schema):
 
 
 @router.get("/referrals", response=list[ReferralOut])
-@paginate(BoundedLimitOffsetPagination)
+@paginate(PatientAuditedPagination, audit_action="referral.list")
 def referrals(request: HttpRequest, filters: Query[ReferralFilters]) -> object:
     f = filters.dict()
     return selectors.referral_list(

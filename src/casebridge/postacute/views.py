@@ -380,7 +380,7 @@ def referral_queue_view(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in {s.value for s in ReferralStatus}:
         status = ""
-    referrals = selectors.referral_list(actor=actor, direction=direction, status=status)[:200]
+    referrals = selectors.referral_queue(actor=actor, direction=direction, status=status)
     return render(
         request,
         "postacute/queue.html",

@@ -5,9 +5,8 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from casebridge.api.base import actor_of
-from casebridge.api.pagination import BoundedLimitOffsetPagination
+from casebridge.api.pagination import PatientAuditedPagination
 from casebridge.api.types import MAX_ID
-from casebridge.audit.recorder import audit_record
 from casebridge.kernel import clock
 from casebridge.tasks import selectors, services
 from casebridge.tasks.domain import TaskStatus
@@ -57,14 +56,13 @@ class TaskFilters(Schema):
 
 
 @router.get("/tasks", response=list[TaskOut])
-@paginate(BoundedLimitOffsetPagination)
+@paginate(PatientAuditedPagination, audit_action="task.list")
 def tasks(request: HttpRequest, filters: Query[TaskFilters]) -> object:
     actor = actor_of(request)
     f = filters.dict()
     owner_id = actor.user_id if f.pop("owner") == "me" else f.pop("owner_id")
     f.pop("owner_id", None)
     is_overdue = f.pop("overdue")
-    audit_record(actor=actor, action="task.list", detail={k: v for k, v in filters.dict().items() if v is not None})
     return selectors.task_list(actor=actor, owner_id=owner_id, is_overdue=is_overdue, **f)
 
 
