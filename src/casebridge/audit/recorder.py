@@ -19,7 +19,27 @@ def audit_record(
     patient: Any = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    event = audit_event(actor=actor, action=action, subject=subject, patient=patient, detail=detail)
+    event.save(force_insert=True)
+    return event
+
+
+def audit_record_all(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Save events built with ``audit_event`` in one INSERT (a service that makes several audited changes
+    at once, e.g. a case walked through several steps). Call inside the service's transaction."""
+    return AuditEvent.objects.bulk_create(events)
+
+
+def audit_event(
+    *,
+    actor: Actor,
+    action: str,
+    subject: models.Model | None = None,
+    patient: Any = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """The unsaved event ``audit_record`` writes; save it with ``audit_record_all``."""
+    return AuditEvent(
         at=clock.now(),
         user=actor.user,
         username=actor.user.username,
