@@ -29,6 +29,7 @@ from casebridge.clinical.models import (
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound, ValidationFailed
+from casebridge.patients.models import Patient
 from casebridge.patients.selectors import patients_owned
 from casebridge.tasks.models import WorkQueue
 from casebridge.tasks.services import task_create
@@ -145,13 +146,25 @@ def encounter_check(values: dict[str, Any]) -> None:
 
 
 def encounter_upsert(
-    *, actor: Actor, patient_id: int, identifier_system: str, identifier_value: str, **fields: Any
+    *,
+    actor: Actor,
+    patient_id: int,
+    identifier_system: str,
+    identifier_value: str,
+    patient: Patient | None = None,
+    locked: Encounter | None = None,
+    **fields: Any,
 ) -> tuple[Encounter, bool]:
     """Create or update the encounter the sender knows by ``identifier_system|identifier_value``
     (FHIR Encounter.identifier; HL7 v2 PV1-19 visit number with its assigning authority).
 
     Only the fields given change, so an ADT A08 that carries a new unit leaves the admit time alone.
     Returns ``(encounter, created)``. Call ``case_open_for_admission`` afterwards for admissions.
+
+    A caller that already read rows in the current transaction may pass them so they are not read
+    again: ``patient``, the patient's row (it must be ``patient_id`` in the actor's organization), and
+    ``locked``, the encounter's row read with ``select_for_update`` (it must be this organization's
+    encounter with this identifier).
     """
     require(actor, "patient.change")
     unknown = set(fields) - set(ENCOUNTER_FIELDS)
@@ -164,18 +177,26 @@ def encounter_upsert(
         if pk is not None and not model._default_manager.filter(pk=pk, organization=actor.organization).exists():
             raise ValidationFailed.on(name, f"no {model._meta.verbose_name} {pk} in {actor.organization.name}")
     with transaction.atomic():
-        patient = patients_owned(actor).filter(pk=patient_id).first()
+        if patient is None or patient.pk != patient_id or patient.organization_id != actor.organization_id:
+            patient = patients_owned(actor).filter(pk=patient_id).first()
         if patient is None:
             raise NotFound(f"No patient {patient_id}.")
-        encounter = (
-            Encounter.objects.select_for_update()
-            .filter(
-                organization=actor.organization,
-                identifier_system=identifier_system,
-                identifier_value=identifier_value.strip(),
+        if (
+            locked is not None
+            and locked.organization_id == actor.organization_id
+            and (locked.identifier_system, locked.identifier_value) == (identifier_system, identifier_value.strip())
+        ):
+            encounter: Encounter | None = locked
+        else:
+            encounter = (
+                Encounter.objects.select_for_update()
+                .filter(
+                    organization=actor.organization,
+                    identifier_system=identifier_system,
+                    identifier_value=identifier_value.strip(),
+                )
+                .first()
             )
-            .first()
-        )
         created = encounter is None
         if encounter is None:
             encounter = Encounter(
@@ -184,8 +205,9 @@ def encounter_upsert(
                 identifier_system=identifier_system,
                 identifier_value=identifier_value.strip(),
             )
-        elif encounter.patient_id != patient.pk:
-            # A visit moved to another patient (e.g. after a merge): follow the sender.
+        else:
+            # A visit moved to another patient (e.g. after a merge): follow the sender. (For the same
+            # patient this only keeps the row at hand for the next service.)
             encounter.patient = patient
         for name, value in fields.items():
             setattr(encounter, name, value)
@@ -211,19 +233,28 @@ def _admission_codes(encounter: Encounter, extra: list[dict[str, str]]) -> list[
 
 
 def case_open_for_admission(
-    *, actor: Actor, encounter_id: int, diagnoses: list[dict[str, str]] | None = None
+    *,
+    actor: Actor,
+    encounter_id: int,
+    diagnoses: list[dict[str, str]] | None = None,
+    locked: Encounter | None = None,
 ) -> Case | None:
     """Open a hospital case for an admission when the organization's rule says so, with its first task:
     the initial utilization review, due ``review_due_hours`` (default 24) after admission.
 
     Idempotent: an encounter that already has its case returns that case. ``diagnoses`` adds codings
     the caller knows (e.g. HL7 DG1 segments) to the encounter's reasons and linked conditions.
-    Returns None when the rule does not open a case for this admission.
+    Returns None when the rule does not open a case for this admission. ``locked``: the encounter's row
+    as the caller read (or wrote) it under ``select_for_update`` in the current transaction, used
+    instead of locking it again (e.g. just after ``encounter_upsert``).
     """
     with transaction.atomic():
-        encounter = (
-            Encounter.objects.select_for_update().filter(pk=encounter_id, organization=actor.organization).first()
-        )
+        if locked is not None and locked.pk == encounter_id and locked.organization_id == actor.organization_id:
+            encounter: Encounter | None = locked
+        else:
+            encounter = (
+                Encounter.objects.select_for_update().filter(pk=encounter_id, organization=actor.organization).first()
+            )
         if encounter is None:
             raise NotFound(f"No encounter {encounter_id}.")
         if encounter.hospital_case_id is not None:
@@ -247,6 +278,7 @@ def case_open_for_admission(
         case = case_open(
             actor=actor,
             patient_id=encounter.patient_id,
+            patient=encounter.patient if Encounter.patient.is_cached(encounter) else None,
             case_type=CaseType.HOSPITAL_STAY,
             reason=f"{label} admission {admit_at:%Y-%m-%d %H:%M}"[:300],
             diagnoses=case_diagnoses,

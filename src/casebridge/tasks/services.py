@@ -48,7 +48,7 @@ def task_create(
     with transaction.atomic():
         case = None
         if case_id is not None:
-            case = cases_owned(actor).filter(pk=case_id).first()
+            case = cases_owned(actor).select_related("patient").filter(pk=case_id).first()
             if case is None:
                 raise NotFound(f"No case {case_id}.")
         patient = case.patient if case is not None else None
@@ -87,7 +87,7 @@ def task_create(
             created_at=now,
             created_by=actor.user,
         )
-        validate_model(task)
+        validate_model(task, trust_loaded=True)
         task.save()
         TaskStatusChange.objects.create(task=task, from_status="", to_status=status, at=now, by=actor.user)
         audit_record(actor=actor, action="task.create", subject=task, patient=patient)

@@ -42,7 +42,7 @@ from casebridge.accounts.permissions import can
 from casebridge.audit.recorder import audit_record
 from casebridge.cases.domain import STATUS_LABELS, CaseStatus, allowed_moves
 from casebridge.cases.models import Case
-from casebridge.cases.services import case_transition
+from casebridge.cases.services import case_transition, case_walk
 from casebridge.clinical.coding import ICD10CM, SNOMED, encounter_class_of_v2
 from casebridge.clinical.models import Encounter
 from casebridge.clinical.services import INITIAL_REVIEW_KIND, case_open_for_admission, encounter_upsert
@@ -303,7 +303,8 @@ def register_or_update(actor: Actor, message: Message, *, update: bool) -> tuple
     if update:
         changes = {k: v for k, v in demo.items() if getattr(patient, k) != v}
         if changes:
-            patient = patient_update(actor=actor, patient_id=patient.pk, version=None, **changes)
+            # ``find_patient`` read the row under lock in this transaction: no second read.
+            patient = patient_update(actor=actor, patient_id=patient.pk, version=None, locked=patient, **changes)
         _add_missing_identifiers(actor, patient, ids)
         return patient, "updated" if changes else "matched"
     return patient, "matched"
@@ -366,8 +367,9 @@ def case_follow_discharge(actor: Actor, encounter: Encounter, reason: str, *, ex
     except IllegalTransition as exc:
         _case_note(actor, case, "hl7.case_unchanged", f"{reason}: {exc.detail}")
         return []
-    for step in steps:
-        case_transition(actor=mover, case_id=case.pk, to_status=step, reason=reason)
+    if steps:
+        # One lock (the row read above), one UPDATE; a status change, history row and audit event per step.
+        case_walk(actor=mover, case_id=case.pk, steps=steps, reason=reason, locked=case)
     return [s.value for s in steps]
 
 
@@ -440,9 +442,17 @@ def _existing_encounter(actor: Actor, system: str, value: str) -> Encounter:
     return encounter
 
 
-def _upsert(actor: Actor, patient: Patient, system: str, value: str, fields: dict[str, Any]) -> Encounter:
+def _upsert(
+    actor: Actor, patient: Patient, system: str, value: str, fields: dict[str, Any], locked: Encounter | None
+) -> Encounter:
     encounter, _ = encounter_upsert(
-        actor=actor, patient_id=patient.pk, identifier_system=system, identifier_value=value, **fields
+        actor=actor,
+        patient_id=patient.pk,
+        identifier_system=system,
+        identifier_value=value,
+        patient=patient,
+        locked=locked,
+        **fields,
     )
     return encounter
 
@@ -465,9 +475,13 @@ def apply_adt(actor: Actor, message: Message) -> Applied:
     if not value:
         return applied
     fields = encounter_fields(message)
-    new = not Encounter.objects.filter(
-        organization=actor.organization, identifier_system=system, identifier_value=value
-    ).exists()
+    # Locked now (after the patient, as before) and handed to the services, which then need not read it.
+    current = (
+        Encounter.objects.select_for_update()
+        .filter(organization=actor.organization, identifier_system=system, identifier_value=value)
+        .first()
+    )
+    new = current is None
     if trigger in ("A01", "A04", "A06", "A07", "A02"):
         fields["status"] = "in-progress"
         if trigger == "A01" and "admit_at" not in fields:
@@ -497,11 +511,13 @@ def apply_adt(actor: Actor, message: Message) -> Applied:
     if new:
         fields.setdefault("encounter_class", encounter_class_of_v2(""))
         fields.setdefault("status", "in-progress")
-    encounter = _upsert(actor, patient, system, value, fields)
+    encounter = _upsert(actor, patient, system, value, fields, current)
     applied.encounter = encounter
     applied.summary["encounter"] = "created" if new else "updated"
     if trigger in ("A01", "A04", "A06"):
-        case = case_open_for_admission(actor=actor, encounter_id=encounter.pk, diagnoses=diagnoses(message))
+        case = case_open_for_admission(
+            actor=actor, encounter_id=encounter.pk, diagnoses=diagnoses(message), locked=encounter
+        )
         if case is not None:
             applied.summary["case"] = case.pk
     elif trigger == "A03":
