@@ -153,6 +153,7 @@ def encounter_upsert(
     identifier_value: str,
     patient: Patient | None = None,
     locked: Encounter | None = None,
+    looked_up: bool = False,
     **fields: Any,
 ) -> tuple[Encounter, bool]:
     """Create or update the encounter the sender knows by ``identifier_system|identifier_value``
@@ -164,7 +165,9 @@ def encounter_upsert(
     A caller that already read rows in the current transaction may pass them so they are not read
     again: ``patient``, the patient's row (it must be ``patient_id`` in the actor's organization), and
     ``locked``, the encounter's row read with ``select_for_update`` (it must be this organization's
-    encounter with this identifier).
+    encounter with this identifier). ``looked_up=True`` with no ``locked`` says the caller looked for the
+    encounter in this transaction, after taking the lock its writers queue on (the HL7 feed: the patient's
+    row), and found none, so it is created without a second look.
     """
     require(actor, "patient.change")
     unknown = set(fields) - set(ENCOUNTER_FIELDS)
@@ -187,6 +190,8 @@ def encounter_upsert(
             and (locked.identifier_system, locked.identifier_value) == (identifier_system, identifier_value.strip())
         ):
             encounter: Encounter | None = locked
+        elif locked is None and looked_up:
+            encounter = None
         else:
             encounter = (
                 Encounter.objects.select_for_update()
@@ -286,6 +291,7 @@ def case_open_for_admission(
         task_create(
             actor=actor,
             case_id=case.pk,
+            case=case,
             title=INITIAL_REVIEW_TITLE,
             kind=INITIAL_REVIEW_KIND,
             due_at=admissions.review_due_at(admit_at, policy),

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from casebridge.accounts.models import User
 from casebridge.accounts.permissions import can, require
 from casebridge.audit.recorder import audit_record
+from casebridge.cases.models import Case
 from casebridge.cases.selectors import cases_owned
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
@@ -34,8 +35,12 @@ def task_create(
     queue_id: int | None = None,
     due_at: dt.datetime | None = None,
     status: str = TaskStatus.READY,
+    case: Case | None = None,
 ) -> Task:
-    """Create a task in the actor's organization, owned by a user or a team queue (default: the actor)."""
+    """Create a task in the actor's organization, owned by a user or a team queue (default: the actor).
+
+    ``case``: the case's row when the caller read or created it in the current transaction (it must be
+    ``case_id`` in the actor's organization); it is not read again."""
     require(actor, "task.change")
     if not title.strip():
         raise ValidationFailed.on("title", "is required")
@@ -46,8 +51,11 @@ def task_create(
     if owner_id is not None and queue_id is not None:
         raise ValidationFailed.on("owner_id", "a task is owned by a user or a queue, not both")
     with transaction.atomic():
-        case = None
-        if case_id is not None:
+        if case is not None and (
+            case_id is None or case.pk != case_id or case.organization_id != actor.organization_id
+        ):
+            case = None
+        if case_id is not None and case is None:
             case = cases_owned(actor).select_related("patient").filter(pk=case_id).first()
             if case is None:
                 raise NotFound(f"No case {case_id}.")

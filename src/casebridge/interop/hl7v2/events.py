@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, Subquery
 
 from casebridge.accounts import roles
 from casebridge.accounts.permissions import can
@@ -243,10 +243,11 @@ def find_patient(actor: Actor, ids: list[SenderId], *, lock: bool = True) -> Pat
             kind__in=[IdentifierKind.MRN, IdentifierKind.OTHER],
             value=ident.value,
         ).filter(Q(system=ident.authority) | Q(system=""))
-        row = qs.order_by("pk").values_list("patient_id", flat=True).first()
-        if row is not None:
-            patients = Patient.objects.filter(pk=row)
-            return (patients.select_for_update() if lock else patients).get()
+        # One statement: the patient of the first matching identifier (lowest id), locked when ``lock``.
+        patients = Patient.objects.filter(pk=Subquery(qs.order_by("pk").values("patient_id")[:1]))
+        patient = (patients.select_for_update() if lock else patients).first()
+        if patient is not None:
+            return patient
     return None
 
 
@@ -452,6 +453,7 @@ def _upsert(
         identifier_value=value,
         patient=patient,
         locked=locked,
+        looked_up=True,
         **fields,
     )
     return encounter
