@@ -24,7 +24,7 @@ def main() -> int:
     parser.add_argument("--pg-url", default=os.environ.get("PROFILE_PG_URL", DEFAULT_PG))
     parser.add_argument("--stays", type=int, default=100)
     parser.add_argument("--show", help="print the SQL of one message of this type")
-    parser.add_argument("--cprofile", help="cProfile this message type (CPU time)")
+    parser.add_argument("--cprofile", help="cProfile this message type, or all (CPU time)")
     parser.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative, tottime)")
     parser.add_argument("--callers", help="also print the callers of functions matching this pattern")
     parser.add_argument("--lines", type=int, default=40, help="profile rows to print")
@@ -63,12 +63,12 @@ def main() -> int:
     for n in range(args.stays):
         for trigger, text in zip(("A01", "A08", "A02", "A03"), stay("p", n), strict=True):
             with CaptureQueriesContext(connection) as ctx:
-                if profiler and trigger == args.cprofile:
+                if profiler and args.cprofile in (trigger, "all"):
                     profiler.enable()
                 started = time.process_time()
                 receipt = feed.receive(text)
                 cpu[trigger].append((time.process_time() - started) * 1000)
-                if profiler and trigger == args.cprofile:
+                if profiler and args.cprofile in (trigger, "all"):
                     profiler.disable()
             assert receipt.code == "AA", receipt.reason
             statements[trigger].append(len(ctx.captured_queries))

@@ -228,9 +228,10 @@ def encounter_upsert(
     return encounter, created
 
 
-def _admission_codes(encounter: Encounter, extra: list[dict[str, str]]) -> list[dict[str, str]]:
+def _admission_codes(encounter: Encounter, extra: list[dict[str, str]], *, conditions: bool) -> list[dict[str, str]]:
     codings = [c for c in encounter.reasons if c.get("code")]
-    for row in Condition.objects.filter(encounter=encounter).values("code_system", "code", "display"):
+    rows = Condition.objects.filter(encounter=encounter).values("code_system", "code", "display") if conditions else ()
+    for row in rows:
         if row["code"]:
             codings.append({"system": row["code_system"], "code": row["code"], "display": row["display"]})
     codings.extend(c for c in extra if c.get("code"))
@@ -243,6 +244,7 @@ def case_open_for_admission(
     encounter_id: int,
     diagnoses: list[dict[str, str]] | None = None,
     locked: Encounter | None = None,
+    new_encounter: bool = False,
 ) -> Case | None:
     """Open a hospital case for an admission when the organization's rule says so, with its first task:
     the initial utilization review, due ``review_due_hours`` (default 24) after admission.
@@ -251,7 +253,8 @@ def case_open_for_admission(
     the caller knows (e.g. HL7 DG1 segments) to the encounter's reasons and linked conditions.
     Returns None when the rule does not open a case for this admission. ``locked``: the encounter's row
     as the caller read (or wrote) it under ``select_for_update`` in the current transaction, used
-    instead of locking it again (e.g. just after ``encounter_upsert``).
+    instead of locking it again (e.g. just after ``encounter_upsert``). ``new_encounter=True``: the caller
+    created the encounter in this transaction, so no condition is linked to it yet and none are read.
     """
     with transaction.atomic():
         if locked is not None and locked.pk == encounter_id and locked.organization_id == actor.organization_id:
@@ -266,7 +269,7 @@ def case_open_for_admission(
             return Case.objects.get(pk=encounter.hospital_case_id)
         rule = admission_rule_for(actor.organization)
         policy = policy_of(rule)
-        codings = _admission_codes(encounter, list(diagnoses or ()))
+        codings = _admission_codes(encounter, list(diagnoses or ()), conditions=not new_encounter)
         if not admissions.should_open_case(
             policy,
             encounter_class=encounter.encounter_class,

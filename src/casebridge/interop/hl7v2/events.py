@@ -518,7 +518,7 @@ def apply_adt(actor: Actor, message: Message) -> Applied:
     applied.summary["encounter"] = "created" if new else "updated"
     if trigger in ("A01", "A04", "A06"):
         case = case_open_for_admission(
-            actor=actor, encounter_id=encounter.pk, diagnoses=diagnoses(message), locked=encounter
+            actor=actor, encounter_id=encounter.pk, diagnoses=diagnoses(message), locked=encounter, new_encounter=new
         )
         if case is not None:
             applied.summary["case"] = case.pk

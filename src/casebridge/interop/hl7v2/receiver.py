@@ -19,6 +19,7 @@ from typing import Any
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from casebridge.accounts.models import Organization
+from casebridge.audit.recorder import audit_deferred
 from casebridge.interop.hl7v2.ack import build_ack
 from casebridge.interop.hl7v2.events import SUPPORTED_EVENTS, apply_adt
 from casebridge.interop.hl7v2.parsing import SUPPORTED_VERSIONS, Header, Hl7Problem, Message, decode
@@ -132,6 +133,12 @@ def _without_savepoints() -> Iterator[None]:
         del conn._savepoint_allowed
 
 
+@contextlib.contextmanager
+def _fast_path() -> Iterator[None]:
+    with _without_savepoints(), audit_deferred():
+        yield
+
+
 class Feed:
     """One organization's inbound ADT feed. Cheap to call from many threads: each call uses the
     calling thread's database connection; the actor is looked up once."""
@@ -211,7 +218,10 @@ class Feed:
     def _apply(self, message: Message, received_at: Any, *, savepoints: bool = True) -> Receipt:
         header = message.header
         ack = build_ack(header, ACCEPTED, facility=self.facility)
-        with transaction.atomic(), contextlib.nullcontext() if savepoints else _without_savepoints():
+        # Without savepoints any error rolls back the whole message, so the audit rows can wait for its end
+        # and go in one INSERT; the retry path (savepoints) writes each one as it happens.
+        fast = contextlib.nullcontext() if savepoints else _fast_path()
+        with transaction.atomic(), fast:
             applied = apply_adt(self.actor, message)
             _log(
                 self.organization,
