@@ -26,6 +26,7 @@ def main() -> int:
     parser.add_argument("--show", help="print the SQL of one message of this type")
     parser.add_argument("--cprofile", help="cProfile this message type, or all (CPU time)")
     parser.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative, tottime)")
+    parser.add_argument("--only", help="print only functions whose path matches this pattern (e.g. casebridge)")
     parser.add_argument("--callers", help="also print the callers of functions matching this pattern")
     parser.add_argument("--lines", type=int, default=40, help="profile rows to print")
     args = parser.parse_args()
@@ -89,7 +90,7 @@ def main() -> int:
         import pstats
 
         stats = pstats.Stats(profiler).sort_stats(args.sort)
-        stats.print_stats(args.lines)
+        stats.print_stats(*([args.only] if args.only else []), args.lines)
         if args.callers:
             stats.print_callers(args.callers)
     connection.close()

@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, Subquery
+from django.db.models import Q, QuerySet, Subquery
 
 from casebridge.accounts import roles
 from casebridge.accounts.permissions import can
@@ -51,6 +51,7 @@ from casebridge.interop.models import Hl7PatientMerge
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import IllegalTransition, ValidationFailed
+from casebridge.kernel.prepared import PreparedQuery
 from casebridge.patients.models import IdentifierKind, Patient, PatientIdentifier, Sex
 from casebridge.patients.services import identifier_add, patient_create, patient_update
 from casebridge.postacute.lifecycle import path_to_transition
@@ -236,16 +237,63 @@ def event_time(message: Message) -> Any:
 # --- patients ------------------------------------------------------------------------------------
 
 
-def find_patient(actor: Actor, ids: list[SenderId], *, lock: bool = True) -> Patient | None:
-    for ident in _ordered(ids):
-        qs = PatientIdentifier.objects.filter(
-            patient__organization_id=actor.organization_id,
+def _patient_by_identifier(organization_id: int, value: str, authority: str) -> QuerySet[Patient]:
+    """The patient of the first (lowest id) identifier in the organization matching ``value`` with this
+    assigning authority or none recorded: one statement."""
+    first = (
+        PatientIdentifier.objects.filter(
+            patient__organization_id=organization_id,
             kind__in=[IdentifierKind.MRN, IdentifierKind.OTHER],
-            value=ident.value,
-        ).filter(Q(system=ident.authority) | Q(system=""))
-        # One statement: the patient of the first matching identifier (lowest id), locked when ``lock``.
-        patients = Patient.objects.filter(pk=Subquery(qs.order_by("pk").values("patient_id")[:1]))
-        patient = (patients.select_for_update() if lock else patients).first()
+            value=value,
+        )
+        .filter(Q(system=authority) | Q(system=""))
+        .order_by("pk")
+        .values("patient_id")[:1]
+    )
+    return Patient.objects.filter(pk=Subquery(first)).order_by("pk")
+
+
+# Compiled once per process (see kernel.prepared): these run for every message.
+_PATIENT_LOCKED = PreparedQuery(
+    Patient,
+    lambda organization_id, value, authority: _patient_by_identifier(
+        organization_id, value, authority
+    ).select_for_update()[:1],
+    organization_id=int,
+    value=str,
+    authority=str,
+)
+_PATIENT = PreparedQuery(
+    Patient,
+    lambda organization_id, value, authority: _patient_by_identifier(organization_id, value, authority)[:1],
+    organization_id=int,
+    value=str,
+    authority=str,
+)
+_ENCOUNTER_LOCKED = PreparedQuery(
+    Encounter,
+    lambda organization_id, system, value: (
+        Encounter.objects.select_for_update()
+        .filter(organization_id=organization_id, identifier_system=system, identifier_value=value)
+        .order_by("pk")[:1]
+    ),
+    organization_id=int,
+    system=str,
+    value=str,
+)
+_CASE_LOCKED = PreparedQuery(Case, lambda pk: Case.objects.select_for_update().filter(pk=pk).order_by("pk")[:1], pk=int)
+
+
+def _first(rows: list[Any]) -> Any:
+    return rows[0] if rows else None
+
+
+def find_patient(actor: Actor, ids: list[SenderId], *, lock: bool = True) -> Patient | None:
+    query = _PATIENT_LOCKED if lock else _PATIENT
+    for ident in _ordered(ids):
+        patient: Patient | None = _first(
+            query(organization_id=actor.organization_id, value=ident.value, authority=ident.authority)
+        )
         if patient is not None:
             return patient
     return None
@@ -347,7 +395,8 @@ def case_mover(actor: Actor) -> Actor:
 def _hospital_case(encounter: Encounter) -> Case | None:
     if encounter.hospital_case_id is None:
         return None
-    return Case.objects.select_for_update().filter(pk=encounter.hospital_case_id).first()
+    case: Case | None = _first(_CASE_LOCKED(pk=encounter.hospital_case_id))
+    return case
 
 
 def _case_note(actor: Actor, case: Case, action: str, why: str) -> None:
@@ -478,10 +527,8 @@ def apply_adt(actor: Actor, message: Message) -> Applied:
         return applied
     fields = encounter_fields(message)
     # Locked now (after the patient, as before) and handed to the services, which then need not read it.
-    current = (
-        Encounter.objects.select_for_update()
-        .filter(organization=actor.organization, identifier_system=system, identifier_value=value)
-        .first()
+    current: Encounter | None = _first(
+        _ENCOUNTER_LOCKED(organization_id=actor.organization_id, system=system, value=value)
     )
     new = current is None
     if trigger in ("A01", "A04", "A06", "A07", "A02"):

@@ -28,6 +28,7 @@ from casebridge.interop.services import integration_actor
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import DomainError, NotFound
+from casebridge.kernel.prepared import PreparedQuery
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +78,26 @@ def check_header(message: Message) -> None:
         )
 
 
+# Compiled once per process (see kernel.prepared): it runs for every message.
+_ACCEPTED = PreparedQuery(
+    Hl7Message,
+    lambda organization_id, facility, control_id: Hl7Message.objects.filter(
+        organization_id=organization_id, sending_facility=facility, control_id=control_id, ack_code=ACCEPTED
+    ).order_by("pk")[:1],
+    organization_id=int,
+    facility=str,
+    control_id=str,
+)
+
+
 def _duplicate(organization: Organization, header: Header) -> Hl7Message | None:
-    return Hl7Message.objects.filter(
-        organization=organization,
-        sending_facility=header.sending_facility[:200],
+    """The accepted message with this control ID from this facility (at most one: see the model)."""
+    rows = _ACCEPTED(
+        organization_id=organization.pk,
+        facility=header.sending_facility[:200],
         control_id=header.control_id[:200],
-        ack_code=ACCEPTED,
-    ).first()
+    )
+    return rows[0] if rows else None
 
 
 def _log(
