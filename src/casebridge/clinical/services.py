@@ -29,6 +29,7 @@ from casebridge.clinical.models import (
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound, ValidationFailed
+from casebridge.kernel.prepared import PreparedQuery
 from casebridge.patients.models import Patient
 from casebridge.patients.selectors import patients_owned
 from casebridge.tasks.models import WorkQueue
@@ -40,12 +41,20 @@ INITIAL_REVIEW_KIND = "initial_review"
 # --- admission rule -----------------------------------------------------------------------------
 
 
+# Read for every admission an HL7 feed receives: compiled once (see kernel.prepared).
+_SAVED_RULE = PreparedQuery(
+    AdmissionCaseRule,
+    lambda organization_id: AdmissionCaseRule.objects.filter(organization_id=organization_id).order_by("pk")[:1],
+    organization_id=int,
+)
+
+
 def admission_rule_for(organization: Organization) -> AdmissionCaseRule:
     """The organization's saved rule, or the default: hospitals open a case for every inpatient and
     observation admission; other organization types open none until they choose."""
-    rule = AdmissionCaseRule.objects.filter(organization=organization).first()
-    if rule is not None:
-        return rule
+    saved = _SAVED_RULE(organization_id=organization.pk)
+    if saved:
+        return saved[0]
     mode = AdmissionCaseMode.EVERY_ADMISSION if organization.org_type == "hospital" else AdmissionCaseMode.OFF
     return AdmissionCaseRule(
         organization=organization,

@@ -15,11 +15,26 @@ from casebridge.cases.selectors import cases_owned
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound, PermissionDenied, ValidationFailed
+from casebridge.kernel.prepared import PreparedQuery
 from casebridge.kernel.validation import validate_model
 from casebridge.kernel.versioning import lock_at_version
 from casebridge.patients.selectors import patients_owned
 from casebridge.tasks.domain import FINAL, TaskStatus, check_move, path_to_completion
 from casebridge.tasks.models import Priority, Task, TaskStatusChange, WorkQueue
+
+# Every new task checks its owner: compiled once (see kernel.prepared).
+_ACTIVE_STAFF = PreparedQuery(
+    User,
+    lambda pk, organization_id: User.objects.filter(
+        pk=pk, memberships__organization_id=organization_id, memberships__active=True
+    ).order_by("pk")[:1],
+    pk=int,
+    organization_id=int,
+)
+
+
+def _first(rows: list[User]) -> User | None:
+    return rows[0] if rows else None
 
 
 def task_create(
@@ -74,9 +89,7 @@ def task_create(
                 raise ValidationFailed.on("queue_id", f"no queue {queue_id} in {actor.organization.name}")
         else:
             owner_id = owner_id if owner_id is not None else actor.user_id
-            owner = User.objects.filter(
-                pk=owner_id, memberships__organization=actor.organization, memberships__active=True
-            ).first()
+            owner = _first(_ACTIVE_STAFF(pk=owner_id, organization_id=actor.organization_id))
             if owner is None:
                 raise ValidationFailed.on("owner_id", f"user {owner_id} is not staff of {actor.organization.name}")
         now = clock.now()
