@@ -12,11 +12,30 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/cb_profile_mllp"
+
+
+def _backend_cpu(connection: Any) -> Any:
+    """A function returning the CPU seconds used so far by this connection's PostgreSQL backend
+    (``/proc``; the server runs on this machine), or None when that cannot be read."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float | None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+    return read
 
 
 def main() -> int:
@@ -61,6 +80,8 @@ def main() -> int:
 
         profiler = cProfile.Profile(time.process_time)  # CPU time: what limits throughput on 2 cores
     shown = False
+    backend = _backend_cpu(connection)
+    server_started = backend()
     for n in range(args.stays):
         for trigger, text in zip(("A01", "A08", "A02", "A03"), stay("p", n), strict=True):
             with CaptureQueriesContext(connection) as ctx:
@@ -77,6 +98,10 @@ def main() -> int:
                 shown = True
                 for q in ctx.captured_queries:
                     print(q["sql"][:300])
+    server_ended = backend()
+    server_ms = None
+    if server_started is not None and server_ended is not None:
+        server_ms = (server_ended - server_started) * 1000 / (4 * args.stays)
     total_cpu = total_sql = 0.0
     print(f"per message, {args.stays} stays, in-process on PostgreSQL (CPU = this process only)")
     for trigger in ("A01", "A08", "A02", "A03"):
@@ -86,6 +111,8 @@ def main() -> int:
         total_sql += s
         print(f"  {trigger}: {s:5.1f} statements  CPU p50 {c:6.2f} ms")
     print(f"  mean: {total_sql / 4:5.1f} statements  CPU {total_cpu / 4:6.2f} ms")
+    if server_ms is not None:
+        print(f"  PostgreSQL backend CPU per message (mean, same machine): {server_ms:6.2f} ms")
     if profiler:
         import pstats
 
