@@ -57,9 +57,9 @@ def validate_model(
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
     if unique:
-        # As full_clean: uniqueness and constraints only for the fields that passed validation.
-        excluded |= {name for name in errors if name != NON_FIELD_ERRORS}
+        # As full_clean: uniqueness, then constraints, only for the fields that passed so far.
         for check in (instance.validate_unique, instance.validate_constraints):
+            excluded |= {name for name in errors if name != NON_FIELD_ERRORS}
             try:
                 check(exclude=excluded)
             except ValidationError as exc:
