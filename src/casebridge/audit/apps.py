@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class AuditConfig(AppConfig):
     name = "casebridge.audit"
     verbose_name = "Audit log"
+
+    def ready(self) -> None:
+        from casebridge.kernel import history
+
+        history.install()

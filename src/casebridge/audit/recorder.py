@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import models
@@ -9,6 +12,8 @@ from django.db import models
 from casebridge.audit.models import AuditEvent
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
+
+_deferred = threading.local()
 
 
 def audit_record(
@@ -19,7 +24,58 @@ def audit_record(
     patient: Any = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    event = audit_event(actor=actor, action=action, subject=subject, patient=patient, detail=detail)
+    pending = getattr(_deferred, "events", None)
+    if pending is not None:
+        pending.append(event)  # written when the ``audit_deferred`` block ends, in the same transaction
+    else:
+        event.save(force_insert=True)
+    return event
+
+
+@contextlib.contextmanager
+def audit_deferred() -> Iterator[None]:
+    """Inside one transaction: the events ``audit_record`` makes in this block (this thread) are written
+    in one INSERT when the block ends, still inside the transaction, so they commit or roll back with
+    the changes they record. If the block raises, they are dropped: the caller's transaction rolls back.
+
+    Only for a transaction that is rolled back whole on any error (no savepoint that an error could
+    roll back while the block carries on: the HL7 receiver's fast path, which runs without savepoints).
+    The events are unsaved (no ``pk``) until the block ends. Nested blocks join the outer one."""
+    if getattr(_deferred, "events", None) is not None:
+        yield
+        return
+    events: list[AuditEvent] = []
+    _deferred.events = events
+    try:
+        yield
+    finally:
+        _deferred.events = None
+    if events:
+        AuditEvent.objects.bulk_create(events)
+
+
+def audit_record_all(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Save events built with ``audit_event`` in one INSERT (a service that makes several audited changes
+    at once, e.g. a case walked through several steps). Call inside the service's transaction. Inside an
+    ``audit_deferred`` block they join that block's INSERT."""
+    pending = getattr(_deferred, "events", None)
+    if pending is not None:
+        pending.extend(events)
+        return events
+    return AuditEvent.objects.bulk_create(events)
+
+
+def audit_event(
+    *,
+    actor: Actor,
+    action: str,
+    subject: models.Model | None = None,
+    patient: Any = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """The unsaved event ``audit_record`` writes; save it with ``audit_record_all``."""
+    return AuditEvent(
         at=clock.now(),
         user=actor.user,
         username=actor.user.username,

@@ -29,6 +29,8 @@ from casebridge.clinical.models import (
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound, ValidationFailed
+from casebridge.kernel.prepared import PreparedQuery
+from casebridge.patients.models import Patient
 from casebridge.patients.selectors import patients_owned
 from casebridge.tasks.models import WorkQueue
 from casebridge.tasks.services import task_create
@@ -39,12 +41,20 @@ INITIAL_REVIEW_KIND = "initial_review"
 # --- admission rule -----------------------------------------------------------------------------
 
 
+# Read for every admission an HL7 feed receives: compiled once (see kernel.prepared).
+_SAVED_RULE = PreparedQuery(
+    AdmissionCaseRule,
+    lambda organization_id: AdmissionCaseRule.objects.filter(organization_id=organization_id).order_by("pk")[:1],
+    organization_id=int,
+)
+
+
 def admission_rule_for(organization: Organization) -> AdmissionCaseRule:
     """The organization's saved rule, or the default: hospitals open a case for every inpatient and
     observation admission; other organization types open none until they choose."""
-    rule = AdmissionCaseRule.objects.filter(organization=organization).first()
-    if rule is not None:
-        return rule
+    saved = _SAVED_RULE(organization_id=organization.pk)
+    if saved:
+        return saved[0]
     mode = AdmissionCaseMode.EVERY_ADMISSION if organization.org_type == "hospital" else AdmissionCaseMode.OFF
     return AdmissionCaseRule(
         organization=organization,
@@ -145,13 +155,28 @@ def encounter_check(values: dict[str, Any]) -> None:
 
 
 def encounter_upsert(
-    *, actor: Actor, patient_id: int, identifier_system: str, identifier_value: str, **fields: Any
+    *,
+    actor: Actor,
+    patient_id: int,
+    identifier_system: str,
+    identifier_value: str,
+    patient: Patient | None = None,
+    locked: Encounter | None = None,
+    looked_up: bool = False,
+    **fields: Any,
 ) -> tuple[Encounter, bool]:
     """Create or update the encounter the sender knows by ``identifier_system|identifier_value``
     (FHIR Encounter.identifier; HL7 v2 PV1-19 visit number with its assigning authority).
 
     Only the fields given change, so an ADT A08 that carries a new unit leaves the admit time alone.
     Returns ``(encounter, created)``. Call ``case_open_for_admission`` afterwards for admissions.
+
+    A caller that already read rows in the current transaction may pass them so they are not read
+    again: ``patient``, the patient's row (it must be ``patient_id`` in the actor's organization), and
+    ``locked``, the encounter's row read with ``select_for_update`` (it must be this organization's
+    encounter with this identifier). ``looked_up=True`` with no ``locked`` says the caller looked for the
+    encounter in this transaction, after taking the lock its writers queue on (the HL7 feed: the patient's
+    row), and found none, so it is created without a second look.
     """
     require(actor, "patient.change")
     unknown = set(fields) - set(ENCOUNTER_FIELDS)
@@ -164,18 +189,28 @@ def encounter_upsert(
         if pk is not None and not model._default_manager.filter(pk=pk, organization=actor.organization).exists():
             raise ValidationFailed.on(name, f"no {model._meta.verbose_name} {pk} in {actor.organization.name}")
     with transaction.atomic():
-        patient = patients_owned(actor).filter(pk=patient_id).first()
+        if patient is None or patient.pk != patient_id or patient.organization_id != actor.organization_id:
+            patient = patients_owned(actor).filter(pk=patient_id).first()
         if patient is None:
             raise NotFound(f"No patient {patient_id}.")
-        encounter = (
-            Encounter.objects.select_for_update()
-            .filter(
-                organization=actor.organization,
-                identifier_system=identifier_system,
-                identifier_value=identifier_value.strip(),
+        if (
+            locked is not None
+            and locked.organization_id == actor.organization_id
+            and (locked.identifier_system, locked.identifier_value) == (identifier_system, identifier_value.strip())
+        ):
+            encounter: Encounter | None = locked
+        elif locked is None and looked_up:
+            encounter = None
+        else:
+            encounter = (
+                Encounter.objects.select_for_update()
+                .filter(
+                    organization=actor.organization,
+                    identifier_system=identifier_system,
+                    identifier_value=identifier_value.strip(),
+                )
+                .first()
             )
-            .first()
-        )
         created = encounter is None
         if encounter is None:
             encounter = Encounter(
@@ -184,8 +219,9 @@ def encounter_upsert(
                 identifier_system=identifier_system,
                 identifier_value=identifier_value.strip(),
             )
-        elif encounter.patient_id != patient.pk:
-            # A visit moved to another patient (e.g. after a merge): follow the sender.
+        else:
+            # A visit moved to another patient (e.g. after a merge): follow the sender. (For the same
+            # patient this only keeps the row at hand for the next service.)
             encounter.patient = patient
         for name, value in fields.items():
             setattr(encounter, name, value)
@@ -201,9 +237,10 @@ def encounter_upsert(
     return encounter, created
 
 
-def _admission_codes(encounter: Encounter, extra: list[dict[str, str]]) -> list[dict[str, str]]:
+def _admission_codes(encounter: Encounter, extra: list[dict[str, str]], *, conditions: bool) -> list[dict[str, str]]:
     codings = [c for c in encounter.reasons if c.get("code")]
-    for row in Condition.objects.filter(encounter=encounter).values("code_system", "code", "display"):
+    rows = Condition.objects.filter(encounter=encounter).values("code_system", "code", "display") if conditions else ()
+    for row in rows:
         if row["code"]:
             codings.append({"system": row["code_system"], "code": row["code"], "display": row["display"]})
     codings.extend(c for c in extra if c.get("code"))
@@ -211,26 +248,37 @@ def _admission_codes(encounter: Encounter, extra: list[dict[str, str]]) -> list[
 
 
 def case_open_for_admission(
-    *, actor: Actor, encounter_id: int, diagnoses: list[dict[str, str]] | None = None
+    *,
+    actor: Actor,
+    encounter_id: int,
+    diagnoses: list[dict[str, str]] | None = None,
+    locked: Encounter | None = None,
+    new_encounter: bool = False,
 ) -> Case | None:
     """Open a hospital case for an admission when the organization's rule says so, with its first task:
     the initial utilization review, due ``review_due_hours`` (default 24) after admission.
 
     Idempotent: an encounter that already has its case returns that case. ``diagnoses`` adds codings
     the caller knows (e.g. HL7 DG1 segments) to the encounter's reasons and linked conditions.
-    Returns None when the rule does not open a case for this admission.
+    Returns None when the rule does not open a case for this admission. ``locked``: the encounter's row
+    as the caller read (or wrote) it under ``select_for_update`` in the current transaction, used
+    instead of locking it again (e.g. just after ``encounter_upsert``). ``new_encounter=True``: the caller
+    created the encounter in this transaction, so no condition is linked to it yet and none are read.
     """
     with transaction.atomic():
-        encounter = (
-            Encounter.objects.select_for_update().filter(pk=encounter_id, organization=actor.organization).first()
-        )
+        if locked is not None and locked.pk == encounter_id and locked.organization_id == actor.organization_id:
+            encounter: Encounter | None = locked
+        else:
+            encounter = (
+                Encounter.objects.select_for_update().filter(pk=encounter_id, organization=actor.organization).first()
+            )
         if encounter is None:
             raise NotFound(f"No encounter {encounter_id}.")
         if encounter.hospital_case_id is not None:
             return Case.objects.get(pk=encounter.hospital_case_id)
         rule = admission_rule_for(actor.organization)
         policy = policy_of(rule)
-        codings = _admission_codes(encounter, list(diagnoses or ()))
+        codings = _admission_codes(encounter, list(diagnoses or ()), conditions=not new_encounter)
         if not admissions.should_open_case(
             policy,
             encounter_class=encounter.encounter_class,
@@ -247,6 +295,7 @@ def case_open_for_admission(
         case = case_open(
             actor=actor,
             patient_id=encounter.patient_id,
+            patient=encounter.patient if Encounter.patient.is_cached(encounter) else None,
             case_type=CaseType.HOSPITAL_STAY,
             reason=f"{label} admission {admit_at:%Y-%m-%d %H:%M}"[:300],
             diagnoses=case_diagnoses,
@@ -254,6 +303,7 @@ def case_open_for_admission(
         task_create(
             actor=actor,
             case_id=case.pk,
+            case=case,
             title=INITIAL_REVIEW_TITLE,
             kind=INITIAL_REVIEW_KIND,
             due_at=admissions.review_due_at(admit_at, policy),

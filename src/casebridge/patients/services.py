@@ -10,7 +10,7 @@ from casebridge.accounts.permissions import require
 from casebridge.audit.recorder import audit_record
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
-from casebridge.kernel.errors import NotFound, ValidationFailed
+from casebridge.kernel.errors import NotFound, StaleVersion, ValidationFailed
 from casebridge.kernel.validation import validate_model
 from casebridge.kernel.versioning import lock_at_version
 from casebridge.patients.identifiers import mbi_is_valid, normalize_mbi
@@ -37,7 +37,7 @@ PATIENT_FIELDS = (
 
 
 def _check_patient(patient: Patient) -> None:
-    validate_model(patient)
+    validate_model(patient, trust_loaded=True)
     if patient.birth_date and patient.birth_date > clock.today():
         raise ValidationFailed.on("birth_date", "cannot be in the future")
     if patient.birth_date and patient.birth_date < dt.date(1890, 1, 1):
@@ -69,13 +69,26 @@ def patient_create(
     return patient
 
 
-def patient_update(*, actor: Actor, patient_id: int, version: int | None, **changes: Any) -> Patient:
+def patient_update(
+    *, actor: Actor, patient_id: int, version: int | None, locked: Patient | None = None, **changes: Any
+) -> Patient:
+    """``locked``: the patient's row as the caller read it with ``select_for_update`` in the current
+    transaction (e.g. the HL7 feed, which matched the patient under lock); it is used instead of reading
+    and locking the row again, with the same organization and version checks."""
     require(actor, "patient.change")
     unknown = set(changes) - set(PATIENT_FIELDS)
     if unknown:
         raise ValidationFailed.on(sorted(unknown)[0], "is not a patient field")
     with transaction.atomic():
-        patient = lock_at_version(patients_owned(actor), patient_id, version, "patient")
+        if locked is not None and locked.pk == patient_id and locked.organization_id == actor.organization_id:
+            if version is not None and locked.version != version:
+                raise StaleVersion("patient")
+            patient = locked
+            patient.version += 1
+        else:
+            patient = lock_at_version(patients_owned(actor), patient_id, version, "patient")
+        if patient.organization_id == actor.organization_id:
+            patient.organization = actor.organization  # the actor's row: no existence query when validating
         consent_before = patient.consent_to_share
         for k, v in changes.items():
             setattr(patient, k, v)
@@ -107,7 +120,7 @@ def _identifier_add(
     elif kind == IdentifierKind.MRN and assigner is None:
         assigner = actor.organization
     ident = PatientIdentifier(patient=patient, kind=kind, value=value, assigner=assigner, system=system)
-    validate_model(ident, exclude=["patient"], unique=False)
+    validate_model(ident, exclude=["patient"], unique=False, trust_loaded=True)
     if assigner is None:
         # The database constraint cannot see these (NULL assigners never collide), so check here: within one
         # organization an MBI or unassigned ID names one patient; across organizations it is the same person's.

@@ -10,15 +10,31 @@ from django.db import IntegrityError, transaction
 from casebridge.accounts.models import User
 from casebridge.accounts.permissions import can, require
 from casebridge.audit.recorder import audit_record
+from casebridge.cases.models import Case
 from casebridge.cases.selectors import cases_owned
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound, PermissionDenied, ValidationFailed
+from casebridge.kernel.prepared import PreparedQuery
 from casebridge.kernel.validation import validate_model
 from casebridge.kernel.versioning import lock_at_version
 from casebridge.patients.selectors import patients_owned
 from casebridge.tasks.domain import FINAL, TaskStatus, check_move, path_to_completion
 from casebridge.tasks.models import Priority, Task, TaskStatusChange, WorkQueue
+
+# Every new task checks its owner: compiled once (see kernel.prepared).
+_ACTIVE_STAFF = PreparedQuery(
+    User,
+    lambda pk, organization_id: User.objects.filter(
+        pk=pk, memberships__organization_id=organization_id, memberships__active=True
+    ).order_by("pk")[:1],
+    pk=int,
+    organization_id=int,
+)
+
+
+def _first(rows: list[User]) -> User | None:
+    return rows[0] if rows else None
 
 
 def task_create(
@@ -34,8 +50,12 @@ def task_create(
     queue_id: int | None = None,
     due_at: dt.datetime | None = None,
     status: str = TaskStatus.READY,
+    case: Case | None = None,
 ) -> Task:
-    """Create a task in the actor's organization, owned by a user or a team queue (default: the actor)."""
+    """Create a task in the actor's organization, owned by a user or a team queue (default: the actor).
+
+    ``case``: the case's row when the caller read or created it in the current transaction (it must be
+    ``case_id`` in the actor's organization); it is not read again."""
     require(actor, "task.change")
     if not title.strip():
         raise ValidationFailed.on("title", "is required")
@@ -46,9 +66,12 @@ def task_create(
     if owner_id is not None and queue_id is not None:
         raise ValidationFailed.on("owner_id", "a task is owned by a user or a queue, not both")
     with transaction.atomic():
-        case = None
-        if case_id is not None:
-            case = cases_owned(actor).filter(pk=case_id).first()
+        if case is not None and (
+            case_id is None or case.pk != case_id or case.organization_id != actor.organization_id
+        ):
+            case = None
+        if case_id is not None and case is None:
+            case = cases_owned(actor).select_related("patient").filter(pk=case_id).first()
             if case is None:
                 raise NotFound(f"No case {case_id}.")
         patient = case.patient if case is not None else None
@@ -66,9 +89,7 @@ def task_create(
                 raise ValidationFailed.on("queue_id", f"no queue {queue_id} in {actor.organization.name}")
         else:
             owner_id = owner_id if owner_id is not None else actor.user_id
-            owner = User.objects.filter(
-                pk=owner_id, memberships__organization=actor.organization, memberships__active=True
-            ).first()
+            owner = _first(_ACTIVE_STAFF(pk=owner_id, organization_id=actor.organization_id))
             if owner is None:
                 raise ValidationFailed.on("owner_id", f"user {owner_id} is not staff of {actor.organization.name}")
         now = clock.now()
@@ -87,7 +108,7 @@ def task_create(
             created_at=now,
             created_by=actor.user,
         )
-        validate_model(task)
+        validate_model(task, trust_loaded=True)
         task.save()
         TaskStatusChange.objects.create(task=task, from_status="", to_status=status, at=now, by=actor.user)
         audit_record(actor=actor, action="task.create", subject=task, patient=patient)

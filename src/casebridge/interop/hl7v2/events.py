@@ -35,14 +35,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet, Subquery
 
 from casebridge.accounts import roles
 from casebridge.accounts.permissions import can
 from casebridge.audit.recorder import audit_record
 from casebridge.cases.domain import STATUS_LABELS, CaseStatus, allowed_moves
 from casebridge.cases.models import Case
-from casebridge.cases.services import case_transition
+from casebridge.cases.services import case_transition, case_walk
 from casebridge.clinical.coding import ICD10CM, SNOMED, encounter_class_of_v2
 from casebridge.clinical.models import Encounter
 from casebridge.clinical.services import INITIAL_REVIEW_KIND, case_open_for_admission, encounter_upsert
@@ -51,6 +51,7 @@ from casebridge.interop.models import Hl7PatientMerge
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import IllegalTransition, ValidationFailed
+from casebridge.kernel.prepared import PreparedQuery
 from casebridge.patients.models import IdentifierKind, Patient, PatientIdentifier, Sex
 from casebridge.patients.services import identifier_add, patient_create, patient_update
 from casebridge.postacute.lifecycle import path_to_transition
@@ -236,17 +237,65 @@ def event_time(message: Message) -> Any:
 # --- patients ------------------------------------------------------------------------------------
 
 
-def find_patient(actor: Actor, ids: list[SenderId], *, lock: bool = True) -> Patient | None:
-    for ident in _ordered(ids):
-        qs = PatientIdentifier.objects.filter(
-            patient__organization_id=actor.organization_id,
+def _patient_by_identifier(organization_id: int, value: str, authority: str) -> QuerySet[Patient]:
+    """The patient of the first (lowest id) identifier in the organization matching ``value`` with this
+    assigning authority or none recorded: one statement."""
+    first = (
+        PatientIdentifier.objects.filter(
+            patient__organization_id=organization_id,
             kind__in=[IdentifierKind.MRN, IdentifierKind.OTHER],
-            value=ident.value,
-        ).filter(Q(system=ident.authority) | Q(system=""))
-        row = qs.order_by("pk").values_list("patient_id", flat=True).first()
-        if row is not None:
-            patients = Patient.objects.filter(pk=row)
-            return (patients.select_for_update() if lock else patients).get()
+            value=value,
+        )
+        .filter(Q(system=authority) | Q(system=""))
+        .order_by("pk")
+        .values("patient_id")[:1]
+    )
+    return Patient.objects.filter(pk=Subquery(first)).order_by("pk")
+
+
+# Compiled once per process (see kernel.prepared): these run for every message.
+_PATIENT_LOCKED = PreparedQuery(
+    Patient,
+    lambda organization_id, value, authority: _patient_by_identifier(
+        organization_id, value, authority
+    ).select_for_update()[:1],
+    organization_id=int,
+    value=str,
+    authority=str,
+)
+_PATIENT = PreparedQuery(
+    Patient,
+    lambda organization_id, value, authority: _patient_by_identifier(organization_id, value, authority)[:1],
+    organization_id=int,
+    value=str,
+    authority=str,
+)
+_ENCOUNTER_LOCKED = PreparedQuery(
+    Encounter,
+    lambda organization_id, system, value: (
+        Encounter.objects.select_for_update()
+        .filter(organization_id=organization_id, identifier_system=system, identifier_value=value)
+        .order_by("pk")[:1]
+    ),
+    organization_id=int,
+    system=str,
+    value=str,
+)
+_CASE_LOCKED = PreparedQuery(Case, lambda pk: Case.objects.select_for_update().filter(pk=pk).order_by("pk")[:1], pk=int)
+
+
+def _first(rows: list[Any]) -> Any:
+    return rows[0] if rows else None
+
+
+def find_patient(actor: Actor, ids: list[SenderId], *, lock: bool = True) -> Patient | None:
+    query = _PATIENT_LOCKED if lock else _PATIENT
+    for ident in _ordered(ids):
+        patient: Patient | None = _first(
+            query(organization_id=actor.organization_id, value=ident.value, authority=ident.authority)
+        )
+        if patient is not None:
+            return patient
     return None
 
 
@@ -303,7 +352,8 @@ def register_or_update(actor: Actor, message: Message, *, update: bool) -> tuple
     if update:
         changes = {k: v for k, v in demo.items() if getattr(patient, k) != v}
         if changes:
-            patient = patient_update(actor=actor, patient_id=patient.pk, version=None, **changes)
+            # ``find_patient`` read the row under lock in this transaction: no second read.
+            patient = patient_update(actor=actor, patient_id=patient.pk, version=None, locked=patient, **changes)
         _add_missing_identifiers(actor, patient, ids)
         return patient, "updated" if changes else "matched"
     return patient, "matched"
@@ -345,7 +395,8 @@ def case_mover(actor: Actor) -> Actor:
 def _hospital_case(encounter: Encounter) -> Case | None:
     if encounter.hospital_case_id is None:
         return None
-    return Case.objects.select_for_update().filter(pk=encounter.hospital_case_id).first()
+    case: Case | None = _first(_CASE_LOCKED(pk=encounter.hospital_case_id))
+    return case
 
 
 def _case_note(actor: Actor, case: Case, action: str, why: str) -> None:
@@ -366,8 +417,9 @@ def case_follow_discharge(actor: Actor, encounter: Encounter, reason: str, *, ex
     except IllegalTransition as exc:
         _case_note(actor, case, "hl7.case_unchanged", f"{reason}: {exc.detail}")
         return []
-    for step in steps:
-        case_transition(actor=mover, case_id=case.pk, to_status=step, reason=reason)
+    if steps:
+        # One lock (the row read above), one UPDATE; a status change, history row and audit event per step.
+        case_walk(actor=mover, case_id=case.pk, steps=steps, reason=reason, locked=case)
     return [s.value for s in steps]
 
 
@@ -440,9 +492,18 @@ def _existing_encounter(actor: Actor, system: str, value: str) -> Encounter:
     return encounter
 
 
-def _upsert(actor: Actor, patient: Patient, system: str, value: str, fields: dict[str, Any]) -> Encounter:
+def _upsert(
+    actor: Actor, patient: Patient, system: str, value: str, fields: dict[str, Any], locked: Encounter | None
+) -> Encounter:
     encounter, _ = encounter_upsert(
-        actor=actor, patient_id=patient.pk, identifier_system=system, identifier_value=value, **fields
+        actor=actor,
+        patient_id=patient.pk,
+        identifier_system=system,
+        identifier_value=value,
+        patient=patient,
+        locked=locked,
+        looked_up=True,
+        **fields,
     )
     return encounter
 
@@ -465,9 +526,11 @@ def apply_adt(actor: Actor, message: Message) -> Applied:
     if not value:
         return applied
     fields = encounter_fields(message)
-    new = not Encounter.objects.filter(
-        organization=actor.organization, identifier_system=system, identifier_value=value
-    ).exists()
+    # Locked now (after the patient, as before) and handed to the services, which then need not read it.
+    current: Encounter | None = _first(
+        _ENCOUNTER_LOCKED(organization_id=actor.organization_id, system=system, value=value)
+    )
+    new = current is None
     if trigger in ("A01", "A04", "A06", "A07", "A02"):
         fields["status"] = "in-progress"
         if trigger == "A01" and "admit_at" not in fields:
@@ -497,11 +560,13 @@ def apply_adt(actor: Actor, message: Message) -> Applied:
     if new:
         fields.setdefault("encounter_class", encounter_class_of_v2(""))
         fields.setdefault("status", "in-progress")
-    encounter = _upsert(actor, patient, system, value, fields)
+    encounter = _upsert(actor, patient, system, value, fields, current)
     applied.encounter = encounter
     applied.summary["encounter"] = "created" if new else "updated"
     if trigger in ("A01", "A04", "A06"):
-        case = case_open_for_admission(actor=actor, encounter_id=encounter.pk, diagnoses=diagnoses(message))
+        case = case_open_for_admission(
+            actor=actor, encounter_id=encounter.pk, diagnoses=diagnoses(message), locked=encounter, new_encounter=new
+        )
         if case is not None:
             applied.summary["case"] = case.pk
     elif trigger == "A03":

@@ -91,6 +91,10 @@ class Message:
             self.msg = hl7.parse(text)
         except Exception as exc:  # noqa: BLE001 - the library raises several types on malformed input
             raise Hl7Problem(f"cannot parse the message: {exc}", ack_code="AR", error_code="100") from exc
+        # The segments by name, in message order: field reads look segments up many times per message.
+        self._by_name: dict[str, list[Any]] = {}
+        for seg in self.msg:
+            self._by_name.setdefault(str(seg(0)), []).append(seg)
         self.header = self._header()
 
     def _header(self) -> Header:
@@ -110,15 +114,15 @@ class Message:
         )
 
     def has(self, segment: str) -> bool:
-        return any(str(seg(0)) == segment for seg in self.msg)
+        return segment in self._by_name
 
     def segments(self, segment: str) -> list[Any]:
-        return [seg for seg in self.msg if str(seg(0)) == segment]
+        return list(self._by_name.get(segment, ()))
 
     def field(self, segment: str, field: int, nth: int = 1) -> Any:
         """The field (all repetitions) or None when the segment or field is absent. For MSH the
         library keeps MSH-1 (the field separator) at index 1, so indexes match field numbers."""
-        segs = self.segments(segment)
+        segs = self._by_name.get(segment, ())
         if len(segs) < nth:
             return None
         seg = segs[nth - 1]

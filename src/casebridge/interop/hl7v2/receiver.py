@@ -19,6 +19,7 @@ from typing import Any
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from casebridge.accounts.models import Organization
+from casebridge.audit.recorder import audit_deferred
 from casebridge.interop.hl7v2.ack import build_ack
 from casebridge.interop.hl7v2.events import SUPPORTED_EVENTS, apply_adt
 from casebridge.interop.hl7v2.parsing import SUPPORTED_VERSIONS, Header, Hl7Problem, Message, decode
@@ -27,6 +28,7 @@ from casebridge.interop.services import integration_actor
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import DomainError, NotFound
+from casebridge.kernel.prepared import PreparedQuery
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +78,26 @@ def check_header(message: Message) -> None:
         )
 
 
+# Compiled once per process (see kernel.prepared): it runs for every message.
+_ACCEPTED = PreparedQuery(
+    Hl7Message,
+    lambda organization_id, facility, control_id: Hl7Message.objects.filter(
+        organization_id=organization_id, sending_facility=facility, control_id=control_id, ack_code=ACCEPTED
+    ).order_by("pk")[:1],
+    organization_id=int,
+    facility=str,
+    control_id=str,
+)
+
+
 def _duplicate(organization: Organization, header: Header) -> Hl7Message | None:
-    return Hl7Message.objects.filter(
-        organization=organization,
-        sending_facility=header.sending_facility[:200],
+    """The accepted message with this control ID from this facility (at most one: see the model)."""
+    rows = _ACCEPTED(
+        organization_id=organization.pk,
+        facility=header.sending_facility[:200],
         control_id=header.control_id[:200],
-        ack_code=ACCEPTED,
-    ).first()
+    )
+    return rows[0] if rows else None
 
 
 def _log(
@@ -130,6 +145,12 @@ def _without_savepoints() -> Iterator[None]:
         yield
     finally:
         del conn._savepoint_allowed
+
+
+@contextlib.contextmanager
+def _fast_path() -> Iterator[None]:
+    with _without_savepoints(), audit_deferred():
+        yield
 
 
 class Feed:
@@ -211,7 +232,10 @@ class Feed:
     def _apply(self, message: Message, received_at: Any, *, savepoints: bool = True) -> Receipt:
         header = message.header
         ack = build_ack(header, ACCEPTED, facility=self.facility)
-        with transaction.atomic(), contextlib.nullcontext() if savepoints else _without_savepoints():
+        # Without savepoints any error rolls back the whole message, so the audit rows can wait for its end
+        # and go in one INSERT; the retry path (savepoints) writes each one as it happens.
+        fast = contextlib.nullcontext() if savepoints else _fast_path()
+        with transaction.atomic(), fast:
             applied = apply_adt(self.actor, message)
             _log(
                 self.organization,
