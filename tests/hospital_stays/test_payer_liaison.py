@@ -5,10 +5,11 @@ import datetime as dt
 import pytest
 
 from casebridge.accounts import roles
+from casebridge.audit.models import AuditEvent
 from casebridge.communications.models import Communication
 from casebridge.hospital import selectors, services
 from casebridge.hospital.models import Authorization, PacketShare, ReviewPacket
-from casebridge.kernel.errors import NotFound, ValidationFailed
+from casebridge.kernel.errors import NotFound, PermissionDenied, ValidationFailed
 from casebridge.tasks.models import Task
 from casebridge.utilization import services as ur_services
 
@@ -220,3 +221,34 @@ def test_packets_of_another_hospital_are_not_found(cm, stay, make_actor, make_or
     with pytest.raises(NotFound):
         services.packet_send(actor=other, packet_id=packet.pk, recipient_name="X", acknowledge_missing=True)
     assert ReviewPacket.objects.get().status == "draft"
+
+
+def test_the_insurer_sees_a_sent_packet_only_while_the_link_is_active(cm, stay, insurer, make_actor, api_as, web_as):
+    packet = services.packet_build(actor=cm, stay_id=stay.pk)
+    services.packet_send(actor=cm, packet_id=packet.pk, insurer_id=insurer.pk, acknowledge_missing=True)
+    intake = api_as(make_actor(insurer, roles.INTAKE_COORDINATOR))
+    (share,) = intake.get("/api/v1/hospital/intake").json()
+    page = web_as(cm).get(f"/hospital/packets/{packet.pk}/").content.decode()
+    assert "Acme Health Plan" in page and "End sharing" in page
+
+    response = web_as(cm).post(f"/hospital/packets/{packet.pk}/share/end")
+
+    assert response.status_code == 302
+    assert intake.get("/api/v1/hospital/intake").json() == []
+    assert intake.get(f"/api/v1/hospital/intake/{share['id']}").status_code == 404
+    ended = PacketShare.objects.get()
+    assert not ended.active and ended.ended_at is not None
+    assert AuditEvent.objects.filter(action="packet.share.end", patient_id=stay.patient_id).count() == 1
+    page = web_as(cm).get(f"/hospital/packets/{packet.pk}/").content.decode()
+    assert "ended" in page and "End sharing" not in page
+    assert services.packet_share_end(actor=cm, packet_id=packet.pk) == 0  # already ended: nothing more
+
+
+def test_only_the_sending_hospital_can_end_the_link(cm, stay, insurer, make_actor, web_as):
+    packet = services.packet_build(actor=cm, stay_id=stay.pk)
+    services.packet_send(actor=cm, packet_id=packet.pk, insurer_id=insurer.pk, acknowledge_missing=True)
+    for outsider in (make_actor(insurer, roles.INTAKE_COORDINATOR), make_actor(insurer, roles.CASE_MANAGER)):
+        assert web_as(outsider).post(f"/hospital/packets/{packet.pk}/share/end").status_code in (403, 404)
+        with pytest.raises((NotFound, PermissionDenied)):
+            services.packet_share_end(actor=outsider, packet_id=packet.pk)
+    assert PacketShare.objects.get().active

@@ -340,6 +340,14 @@ def packet_get(*, actor: Actor, packet_id: int, audit: bool = True) -> ReviewPac
     return packet
 
 
+def packet_shares(*, actor: Actor, packet: ReviewPacket) -> list[PacketShare]:
+    """The links through which insurers on the platform see the packet, active first."""
+    require(actor, "census.view")
+    if packet.organization_id != actor.organization_id:
+        raise NotFound(f"No review packet {packet.pk}.")
+    return list(packet.shares.select_related("organization").order_by("-active", "-shared_at", "-pk"))
+
+
 def denial_get(*, actor: Actor, denial_id: int) -> Denial:
     require(actor, "census.view")
     denial = (

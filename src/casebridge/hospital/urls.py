@@ -26,6 +26,7 @@ urlpatterns = [
     path("hospital/denials/<int:denial_id>/outcome", views.denial_outcome_view, name="hospital_denial_outcome"),
     path("hospital/packets/<int:packet_id>/", views.packet_view, name="hospital_packet"),
     path("hospital/packets/<int:packet_id>/bundle.json", views.packet_bundle_view, name="hospital_packet_bundle"),
+    path("hospital/packets/<int:packet_id>/share/end", views.packet_share_end_view, name="hospital_packet_share_end"),
     path("intake/", views.intake_view, name="hospital_intake"),
     path("intake/<int:share_id>/", views.intake_detail_view, name="hospital_intake_detail"),
 ]

@@ -239,9 +239,26 @@ def packet_view(request: HttpRequest, packet_id: int) -> HttpResponse:
     return render(
         request,
         "hospital/packet.html",
-        {"packet": packet, "content": packet.content, "form": form, "can_send": can(actor, "packet.send")},
+        {
+            "packet": packet,
+            "content": packet.content,
+            "form": form,
+            "can_send": can(actor, "packet.send"),
+            "shares": selectors.packet_shares(actor=actor, packet=packet),
+        },
         status=status,
     )
+
+
+@actor_required
+@require_POST
+def packet_share_end_view(request: HttpRequest, packet_id: int) -> HttpResponse:
+    ended = services.packet_share_end(actor=request.actor, packet_id=packet_id)  # type: ignore[attr-defined]
+    if ended:
+        messages.success(request, "Sharing ended: the insurer no longer sees this packet.")
+    else:
+        messages.info(request, "This packet was not being shared.")
+    return redirect("hospital_packet", packet_id=packet_id)
 
 
 @actor_required
