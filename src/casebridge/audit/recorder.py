@@ -78,10 +78,11 @@ def audit_record_many(*, actor: Actor, action: str, patient_ids: list[int], deta
     template = _LISTED_ROWS.get(connection.vendor)
     if template is not None and all(type(pid) is int for pid in patient_ids):
         meta = AuditEvent._meta
-        columns = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in _LIST_COLUMNS)
+        by_name = {f.name: f for f in meta.concrete_fields}
+        columns = ", ".join(connection.ops.quote_name(str(by_name[name].column)) for name in _LIST_COLUMNS)
         ids: Any = list(patient_ids) if connection.vendor == "postgresql" else json.dumps(patient_ids)
         params = [
-            meta.get_field("at").get_db_prep_save(at, connection),
+            by_name["at"].get_db_prep_save(at, connection),
             actor.user.pk,
             actor.user.username,
             actor.organization_id,
@@ -89,7 +90,7 @@ def audit_record_many(*, actor: Actor, action: str, patient_ids: list[int], deta
             action,
             "patients.patient",
             actor.client_ip,
-            meta.get_field("detail").get_db_prep_save(detail, connection),
+            by_name["detail"].get_db_prep_save(detail, connection),
             ids,
         ]
         with connection.cursor() as cursor:
