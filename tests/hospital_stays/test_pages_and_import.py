@@ -55,6 +55,16 @@ def test_stay_form_errors_are_shown_on_the_field(cm, stay, web_as):
     assert response.status_code == 422 and b"is before the admission" in response.content
 
 
+def test_a_stale_stay_form_is_refused_with_a_message_not_a_server_error(cm, stay, web_as):
+    response = web_as(cm).post(
+        f"/hospital/stays/{stay.pk}/edit",
+        {"version": stay.version + 5, "working_drg": "291", "readiness": stay.readiness},
+    )
+    assert response.status_code == 422 and b"changed by someone else" in response.content
+    stay.refresh_from_db()
+    assert stay.working_drg != "291"
+
+
 def test_intake_page_for_insurer(cm, stay, insurer, make_actor, web_as):
     packet = services.packet_build(actor=cm, stay_id=stay.pk)
     services.packet_send(actor=cm, packet_id=packet.pk, insurer_id=insurer.pk, acknowledge_missing=True)

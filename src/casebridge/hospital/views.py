@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
@@ -28,7 +29,13 @@ BARRIER_OWNER_ROLES = (CASE_MANAGER, SUPERVISOR, UR_NURSE, PHYSICIAN_ADVISOR)
 
 
 def _renamed(exc: DomainError) -> DomainError:
-    return type(exc)(exc.detail, field_errors={f.FIELD_FOR.get(k, k): v for k, v in exc.field_errors.items()})
+    """The service's field names as the form names them. A copy, not a new instance: some errors
+    (StaleVersion) take other constructor arguments, and one without field errors is returned as is."""
+    if not exc.field_errors:
+        return exc
+    renamed = copy.copy(exc)
+    renamed.field_errors = {f.FIELD_FOR.get(k, k): v for k, v in exc.field_errors.items()}
+    return renamed
 
 
 @actor_required
@@ -71,6 +78,7 @@ def _stay_context(request: HttpRequest, stay_id: int, **forms: Any) -> dict[str,
     insurers = [(o.pk, o.name) for o in Organization.objects.filter(org_type="insurer", active=True).order_by("name")]
     drg = selectors.drg_of(actor=actor, code=stay.working_drg)
     auths = list(selectors.authorizations_of(stay))
+    auth_forms = forms.pop("auth_update_forms", {})
     context = {
         "stay": stay,
         "encounter": stay.encounter,
@@ -80,6 +88,25 @@ def _stay_context(request: HttpRequest, stay_id: int, **forms: Any) -> dict[str,
         "plan": plan,
         "risk": stay.risk_detail or {},
         "authorizations": auths,
+        "authorization_rows": [
+            (
+                a,
+                auth_forms.get(a.pk)
+                or f.AuthorizationUpdateForm(
+                    initial={
+                        "version": a.version,
+                        "status": a.status,
+                        "reference_number": a.reference_number,
+                        "approved_level_of_care": a.approved_level_of_care,
+                        "approved_days": a.approved_days,
+                        "next_review_on": a.next_review_on,
+                        "note": a.note,
+                    },
+                    prefix=f"auth{a.pk}",
+                ),
+            )
+            for a in auths
+        ],
         "packets": list(stay.packets.order_by("-pk")[:10]),
         "denials": list(stay.denials.select_related("authorization").order_by("-received_at")),
         "barriers": list(stay.barriers.select_related("owner").order_by("resolved_at", "created_at")),
@@ -103,6 +130,7 @@ def _stay_context(request: HttpRequest, stay_id: int, **forms: Any) -> dict[str,
         "contact_form": f.ContactForm(),
         "denial_form": f.DenialForm(initial={"authorization_id": auths[0].pk} if auths else None),
         "appeal_form": f.AppealForm(),
+        "p2p_form": f.PeerToPeerForm(),
         "outcome_form": f.OutcomeForm(),
         "screen_form": f.ScreenForm(),
         "evaluation_form": f.EvaluationForm(
@@ -181,6 +209,27 @@ def authorization_add_view(request: HttpRequest, stay_id: int) -> HttpResponse:
         "#payer",
         "Authorization recorded.",
     )
+
+
+@actor_required
+@require_POST
+def authorization_update_view(request: HttpRequest, authorization_id: int) -> HttpResponse:
+    """The payer answered: record the authorization's new status, what was approved and the next review date."""
+    actor = request.actor  # type: ignore[attr-defined]
+    auth = selectors.authorization_get(actor=actor, authorization_id=authorization_id)
+    form = f.AuthorizationUpdateForm(request.POST, prefix=f"auth{auth.pk}")
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        try:
+            services.authorization_update(actor=actor, authorization_id=auth.pk, version=version, **data)
+        except DomainError as exc:
+            apply_errors(form, _renamed(exc))
+        else:
+            messages.success(request, "Authorization updated.")
+            return redirect(reverse("hospital_stay", args=[auth.stay_id]) + "#payer")
+    context = _stay_context(request, auth.stay_id, auth_update_forms={auth.pk: form})
+    return render(request, "hospital/stay.html", context, status=422)
 
 
 @actor_required
@@ -284,6 +333,22 @@ def denial_add_view(request: HttpRequest, stay_id: int) -> HttpResponse:
         lambda d: services.denial_record(actor=actor, **{k: v for k, v in d.items() if v not in (None, "")}),
         "#denials",
         "Denial recorded; a peer-to-peer task was created.",
+    )
+
+
+@actor_required
+@require_POST
+def denial_peer_to_peer_view(request: HttpRequest, denial_id: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    denial = selectors.denial_get(actor=actor, denial_id=denial_id)
+    return _post_form(
+        request,
+        denial.stay_id,
+        f.PeerToPeerForm(request.POST),
+        "p2p_form",
+        lambda d: services.denial_peer_to_peer(actor=actor, denial_id=denial_id, **d),
+        "#denials",
+        "Peer-to-peer result recorded.",
     )
 
 
