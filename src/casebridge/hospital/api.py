@@ -506,8 +506,9 @@ class DischargePlanOut(Schema):
 
 
 def _plan(request: HttpRequest, stay_id: int) -> DischargePlan:
-    stay = selectors.stay_get(actor=actor_of(request), stay_id=stay_id)
-    plan = DischargePlan.objects.filter(stay=stay).select_related("stay").first()
+    actor = actor_of(request)
+    stay = selectors.stay_get(actor=actor, stay_id=stay_id)
+    plan = selectors.discharge_plan_of(actor=actor, stay=stay)
     if plan is None:
         return DischargePlan(stay=stay, organization_id=stay.organization_id, screen_flags={})
     return plan

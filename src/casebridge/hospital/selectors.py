@@ -11,7 +11,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from casebridge.accounts.models import User
+from casebridge.accounts.models import Organization, User
 from casebridge.accounts.permissions import require
 from casebridge.audit.recorder import audit_record, audit_record_many
 from casebridge.clinical.coding import ADMISSION_CLASSES, ENCOUNTER_OPEN_STATUSES
@@ -21,6 +21,7 @@ from casebridge.hospital.models import (
     AuthorizationStatus,
     Denial,
     DischargeBarrier,
+    DischargePlan,
     DrgWeight,
     HospitalStay,
     PacketShare,
@@ -304,6 +305,26 @@ def stay_for_case(*, actor: Actor, case_id: int) -> HospitalStay | None:
         .order_by("-encounter__admit_at", "-pk")
         .first()
     )
+
+
+def discharge_plan_of(*, actor: Actor, stay: HospitalStay) -> DischargePlan | None:
+    """The stay's discharge plan (screen and 482.43 evaluation), if one was opened."""
+    return DischargePlan.objects.filter(organization_id=actor.organization_id, stay=stay).select_related("stay").first()
+
+
+def insurer_choices(*, actor: Actor) -> list[tuple[int, str]]:
+    """Insurers on the platform a packet can be sent to, as (organization id, name); never the actor's own."""
+    return [
+        (o.pk, o.name)
+        for o in Organization.objects.filter(org_type="insurer", active=True)
+        .exclude(pk=actor.organization_id)
+        .order_by("name")
+    ]
+
+
+def drg_table(*, actor: Actor, limit: int = 500) -> QuerySet[DrgWeight]:
+    """The organization's imported GMLOS table, by DRG."""
+    return DrgWeight.objects.filter(organization_id=actor.organization_id).order_by("drg")[:limit]
 
 
 def drg_of(*, actor: Actor, code: str) -> DrgWeight | None:

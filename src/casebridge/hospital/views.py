@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from casebridge.accounts.models import Organization
 from casebridge.accounts.permissions import can
 from casebridge.accounts.roles import CASE_MANAGER, PHYSICIAN_ADVISOR, SUPERVISOR, UR_NURSE
 from casebridge.accounts.selectors import staff_with_role
@@ -20,7 +19,7 @@ from casebridge.hospital import forms as f
 from casebridge.hospital import selectors, services
 from casebridge.hospital.census_html import census_rows_html
 from casebridge.hospital.dashboard import CHART_WIDTH, LABEL_WIDTH, dashboard
-from casebridge.hospital.models import DischargePlan, ReviewPacket
+from casebridge.hospital.models import ReviewPacket
 from casebridge.kernel import clock
 from casebridge.kernel.errors import DomainError, NotFound
 from casebridge.web.errors import actor_required, apply_errors
@@ -73,9 +72,9 @@ def census_view(request: HttpRequest) -> HttpResponse:
 def _stay_context(request: HttpRequest, stay_id: int, **forms: Any) -> dict[str, Any]:
     actor = request.actor  # type: ignore[attr-defined]
     stay = selectors.stay_get(actor=actor, stay_id=stay_id)
-    plan = DischargePlan.objects.filter(stay=stay).first()
+    plan = selectors.discharge_plan_of(actor=actor, stay=stay)
     staff = [(u.pk, u.get_full_name() or u.username) for u in staff_with_role(actor=actor, roles=BARRIER_OWNER_ROLES)]
-    insurers = [(o.pk, o.name) for o in Organization.objects.filter(org_type="insurer", active=True).order_by("name")]
+    insurers = selectors.insurer_choices(actor=actor)
     drg = selectors.drg_of(actor=actor, code=stay.working_drg)
     auths = list(selectors.authorizations_of(stay))
     auth_forms = forms.pop("auth_update_forms", {})
@@ -258,12 +257,7 @@ def packet_build_view(request: HttpRequest, stay_id: int) -> HttpResponse:
 def packet_view(request: HttpRequest, packet_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     packet = selectors.packet_get(actor=actor, packet_id=packet_id)
-    insurers = [
-        (o.pk, o.name)
-        for o in Organization.objects.filter(org_type="insurer", active=True)
-        .exclude(pk=actor.organization_id)
-        .order_by("name")
-    ]
+    insurers = selectors.insurer_choices(actor=actor)
     form = f.SendForm(request.POST or None, insurers=insurers)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -520,9 +514,7 @@ def drg_upload_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{count} DRG rows imported.")
             return redirect("hospital_drg_upload")
-    from casebridge.hospital.models import DrgWeight
-
-    rows = DrgWeight.objects.filter(organization_id=actor.organization_id).order_by("drg")[:500]
+    rows = selectors.drg_table(actor=actor)
     return render(
         request,
         "hospital/drg_upload.html",
