@@ -41,6 +41,9 @@ def test_dashboard_shows_accessible_charts(cm, stay, web_as):
     assert "UR review overdue: 1" in body  # the initial review was due 24 h after the 03/10 admission
     assert "No answered referrals yet." in body
     assert "not installed" not in body
+    # The reports behind the charts and the GMLOS table are reachable from the dashboard.
+    for url in ("/hospital/denials", "/utilization/avoidable-days/", "/hospital/drg"):
+        assert f'href="{url}"' in body, url
 
 
 def test_stay_page_shows_score_components(cm, stay, web_as):
