@@ -11,8 +11,9 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from casebridge.accounts.models import Organization, User
+from casebridge.accounts.models import User
 from casebridge.accounts.permissions import require
+from casebridge.accounts.selectors import insurers_on_platform
 from casebridge.audit.recorder import audit_record, audit_record_many
 from casebridge.clinical.coding import ADMISSION_CLASSES, ENCOUNTER_OPEN_STATUSES
 from casebridge.clinical.models import Encounter
@@ -314,12 +315,7 @@ def discharge_plan_of(*, actor: Actor, stay: HospitalStay) -> DischargePlan | No
 
 def insurer_choices(*, actor: Actor) -> list[tuple[int, str]]:
     """Insurers on the platform a packet can be sent to, as (organization id, name); never the actor's own."""
-    return [
-        (o.pk, o.name)
-        for o in Organization.objects.filter(org_type="insurer", active=True)
-        .exclude(pk=actor.organization_id)
-        .order_by("name")
-    ]
+    return [(o.pk, o.name) for o in insurers_on_platform().exclude(pk=actor.organization_id)]
 
 
 def drg_table(*, actor: Actor, limit: int = 500) -> QuerySet[DrgWeight]:
