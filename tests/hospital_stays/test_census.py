@@ -3,9 +3,11 @@
 import datetime as dt
 
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from casebridge.accounts import roles
+from casebridge.audit.models import AuditEvent
 from casebridge.cases.services import case_assign
 from casebridge.hospital import selectors, services
 from casebridge.hospital.models import DischargeBarrier
@@ -106,3 +108,33 @@ def test_census_page_renders_rows_and_overdue_badge(cm, stay, web_as):
 
 def test_insurer_users_have_no_census(outsider, web_as):
     assert web_as(outsider).get("/hospital/census").status_code == 403
+
+
+def test_viewing_the_census_records_a_read_of_every_patient_listed(cm, make_patient, drg_table):
+    listed = [admit(cm, make_patient(mrn=f"R{n}"), when=at(11, 9 + n)) for n in range(3)]
+    admit(cm, make_patient(mrn="GONE"), when=at(1, 9), status="finished", discharge=at(5, 9))
+    web = Client(REMOTE_ADDR="10.1.2.3")
+    web.force_login(cm.user)
+    before = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    assert web.get("/hospital/census").status_code == 200
+
+    events = AuditEvent.objects.filter(pk__gt=before, action="census.read")
+    assert sorted(e.patient_id for e in events) == sorted(e.patient_id for e in listed)
+    assert {(e.user_id, e.organization_id, e.client_ip, e.detail["rows"]) for e in events} == {
+        (cm.user_id, cm.organization_id, "10.1.2.3", 3)
+    }
+
+
+def test_census_page_escapes_what_comes_from_the_record(cm, make_patient, drg_table):
+    patient = make_patient(mrn="X1", family_name="<b>O'Neil</b>")
+    stay = services.stay_open(actor=cm, encounter_id=admit(cm, patient, when=at(11, 9), unit="<i>4W</i>").pk)
+    services.barrier_add(actor=cm, stay_id=stay.pk, description="<script>alert(1)</script>", owner_name="SW")
+    web = Client()
+    web.force_login(cm.user)
+
+    body = web.get("/hospital/census").content.decode()
+
+    assert "&lt;b&gt;O&#x27;Neil&lt;/b&gt;" in body and "<b>O'Neil" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body and "<script>alert(1)" not in body
+    assert "&lt;i&gt;4W&lt;/i&gt;" in body and "<i>4W</i>" not in body

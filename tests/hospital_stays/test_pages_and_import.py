@@ -41,6 +41,9 @@ def test_dashboard_shows_accessible_charts(cm, stay, web_as):
     assert "UR review overdue: 1" in body  # the initial review was due 24 h after the 03/10 admission
     assert "No answered referrals yet." in body
     assert "not installed" not in body
+    # The reports behind the charts and the GMLOS table are reachable from the dashboard.
+    for url in ("/hospital/denials", "/utilization/avoidable-days/", "/hospital/drg"):
+        assert f'href="{url}"' in body, url
 
 
 def test_stay_page_shows_score_components(cm, stay, web_as):
@@ -53,6 +56,16 @@ def test_stay_form_errors_are_shown_on_the_field(cm, stay, web_as):
         f"/hospital/stays/{stay.pk}/edit", {"readiness": "ready", "expected_discharge_on": "2026-03-01"}
     )
     assert response.status_code == 422 and b"is before the admission" in response.content
+
+
+def test_a_stale_stay_form_is_refused_with_a_message_not_a_server_error(cm, stay, web_as):
+    response = web_as(cm).post(
+        f"/hospital/stays/{stay.pk}/edit",
+        {"version": stay.version + 5, "working_drg": "291", "readiness": stay.readiness},
+    )
+    assert response.status_code == 422 and b"changed by someone else" in response.content
+    stay.refresh_from_db()
+    assert stay.working_drg != "291"
 
 
 def test_intake_page_for_insurer(cm, stay, insurer, make_actor, web_as):

@@ -5,10 +5,11 @@ import datetime as dt
 import pytest
 
 from casebridge.accounts import roles
+from casebridge.audit.models import AuditEvent
 from casebridge.communications.models import Communication
 from casebridge.hospital import selectors, services
 from casebridge.hospital.models import Authorization, PacketShare, ReviewPacket
-from casebridge.kernel.errors import NotFound, ValidationFailed
+from casebridge.kernel.errors import NotFound, PermissionDenied, ValidationFailed
 from casebridge.tasks.models import Task
 from casebridge.utilization import services as ur_services
 
@@ -220,3 +221,114 @@ def test_packets_of_another_hospital_are_not_found(cm, stay, make_actor, make_or
     with pytest.raises(NotFound):
         services.packet_send(actor=other, packet_id=packet.pk, recipient_name="X", acknowledge_missing=True)
     assert ReviewPacket.objects.get().status == "draft"
+
+
+def test_the_insurer_sees_a_sent_packet_only_while_the_link_is_active(cm, stay, insurer, make_actor, api_as, web_as):
+    packet = services.packet_build(actor=cm, stay_id=stay.pk)
+    services.packet_send(actor=cm, packet_id=packet.pk, insurer_id=insurer.pk, acknowledge_missing=True)
+    intake = api_as(make_actor(insurer, roles.INTAKE_COORDINATOR))
+    (share,) = intake.get("/api/v1/hospital/intake").json()
+    page = web_as(cm).get(f"/hospital/packets/{packet.pk}/").content.decode()
+    assert "Acme Health Plan" in page and "End sharing" in page
+
+    response = web_as(cm).post(f"/hospital/packets/{packet.pk}/share/end")
+
+    assert response.status_code == 302
+    assert intake.get("/api/v1/hospital/intake").json() == []
+    assert intake.get(f"/api/v1/hospital/intake/{share['id']}").status_code == 404
+    ended = PacketShare.objects.get()
+    assert not ended.active and ended.ended_at is not None
+    assert AuditEvent.objects.filter(action="packet.share.end", patient_id=stay.patient_id).count() == 1
+    page = web_as(cm).get(f"/hospital/packets/{packet.pk}/").content.decode()
+    assert "ended" in page and "End sharing" not in page
+    assert services.packet_share_end(actor=cm, packet_id=packet.pk) == 0  # already ended: nothing more
+
+
+def test_only_the_sending_hospital_can_end_the_link(cm, stay, insurer, make_actor, web_as):
+    packet = services.packet_build(actor=cm, stay_id=stay.pk)
+    services.packet_send(actor=cm, packet_id=packet.pk, insurer_id=insurer.pk, acknowledge_missing=True)
+    for outsider in (make_actor(insurer, roles.INTAKE_COORDINATOR), make_actor(insurer, roles.CASE_MANAGER)):
+        assert web_as(outsider).post(f"/hospital/packets/{packet.pk}/share/end").status_code in (403, 404)
+        with pytest.raises((NotFound, PermissionDenied)):
+            services.packet_share_end(actor=outsider, packet_id=packet.pk)
+    assert PacketShare.objects.get().active
+
+
+def test_the_payers_answer_is_recorded_on_the_authorization_from_the_stay_page(cm, stay, web_as):
+    auth = services.authorization_add(actor=cm, stay_id=stay.pk, payer_name="Acme", reference_number="R-1")
+    web = web_as(cm)
+    page = web.get(f"/hospital/stays/{stay.pk}/").content.decode()
+    assert f'<label for="id_auth{auth.pk}-status">' in page and "Save the payer's answer" in page
+    p = f"auth{auth.pk}-"
+    answer = {
+        p + "version": auth.version,
+        p + "status": "approved",
+        p + "reference_number": "R-1",
+        p + "approved_level_of_care": "inpatient",
+        p + "approved_days": "3",
+        p + "next_review_on": "2026-03-14",
+    }
+
+    assert web.post(f"/hospital/authorizations/{auth.pk}/edit", answer).status_code == 302
+
+    auth.refresh_from_db()
+    assert (auth.status, auth.approved_level_of_care, auth.approved_days) == ("approved", "inpatient", 3)
+    assert auth.next_review_on == dt.date(2026, 3, 14) and auth.decided_at is not None
+    (row,) = selectors.census(actor=cm, audit=False).rows
+    assert (row.authorization_status, row.payer_review_on) == ("approved", dt.date(2026, 3, 14))
+    assert AuditEvent.objects.filter(action="authorization.update", patient_id=stay.patient_id).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"approved_days": "400"}, 'id="id_auth{pk}-approved_days_error"'),
+        ({"status": "maybe"}, 'id="id_auth{pk}-status_error"'),
+        ({"version": "99"}, "changed"),
+    ],
+)
+def test_a_bad_authorization_update_is_refused_and_changes_nothing(cm, stay, web_as, change, error):
+    auth = services.authorization_add(actor=cm, stay_id=stay.pk, payer_name="Acme")
+    data = {"version": auth.version, "status": "approved"} | change
+    response = web_as(cm).post(
+        f"/hospital/authorizations/{auth.pk}/edit", {f"auth{auth.pk}-{k}": v for k, v in data.items()}
+    )
+    assert response.status_code == 422 and error.format(pk=auth.pk) in response.content.decode()
+    auth.refresh_from_db()
+    assert auth.status == "pending" and auth.version == 1
+
+
+def test_another_hospital_cannot_update_our_authorization_or_record_our_peer_to_peer(
+    cm, stay, make_org, make_actor, web_as
+):
+    auth = services.authorization_add(actor=cm, stay_id=stay.pk, payer_name="Acme", status="approved")
+    denial = services.denial_record(actor=cm, authorization_id=auth.pk, reason="Observation appropriate")
+    auth.refresh_from_db()
+    status = auth.status
+    other = web_as(make_actor(make_org("Other Hospital")))
+    p = f"auth{auth.pk}-"
+    assert (
+        other.post(f"/hospital/authorizations/{auth.pk}/edit", {p + "version": 1, p + "status": "denied"}).status_code
+        == 404
+    )
+    assert other.post(f"/hospital/denials/{denial.pk}/peer-to-peer", {"result": "x"}).status_code == 404
+    auth.refresh_from_db()
+    denial.refresh_from_db()
+    assert auth.status == status and denial.peer_to_peer_result == ""
+
+
+def test_the_peer_to_peer_result_is_recorded_from_the_stay_page(cm, stay, web_as):
+    auth = services.authorization_add(actor=cm, stay_id=stay.pk, payer_name="Acme", status="approved")
+    denial = services.denial_record(actor=cm, authorization_id=auth.pk, reason="Observation appropriate")
+    web = web_as(cm)
+    assert "Record peer-to-peer" in web.get(f"/hospital/stays/{stay.pk}/").content.decode()
+
+    blank = web.post(f"/hospital/denials/{denial.pk}/peer-to-peer", {"result": "  "})
+    assert blank.status_code == 422
+    ok = web.post(f"/hospital/denials/{denial.pk}/peer-to-peer", {"result": "Medical director agreed: 2 days"})
+
+    assert ok.status_code == 302
+    denial.refresh_from_db()
+    assert denial.peer_to_peer_result == "Medical director agreed: 2 days" and denial.peer_to_peer_at is not None
+    page = web.get(f"/hospital/stays/{stay.pk}/").content.decode()
+    assert "Peer-to-peer: Medical director agreed: 2 days" in page and "Record peer-to-peer" not in page

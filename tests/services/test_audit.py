@@ -5,14 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from casebridge.accounts import roles
 from casebridge.accounts.selectors import actor_for
+from casebridge.audit import recorder
 from casebridge.audit.models import AuditEvent
+from casebridge.audit.recorder import audit_record_many
 from casebridge.audit.services import audit_export
 from casebridge.cases import services as case_services
 from casebridge.cases.selectors import case_get
+from casebridge.kernel import clock
 from casebridge.kernel.errors import DomainError
 from casebridge.patients import services as patient_services
 from casebridge.patients.selectors import patient_get, patient_search
@@ -241,3 +246,47 @@ def test_the_audit_log_page_is_for_auditors_of_the_same_organization_only(cm, pa
     assert cm.user.username.encode() not in web.get("/audit/").content
     web.force_login(cm.user)
     assert web.get("/audit/").status_code == 403
+
+
+def _list_events(before: int) -> list[tuple]:
+    return [
+        (e.at, e.user_id, e.username, e.organization_id, e.roles, e.action, e.patient_id)
+        + (e.object_type, e.object_id, e.client_ip, e.detail)
+        for e in AuditEvent.objects.filter(pk__gt=before).order_by("patient_id")
+    ]
+
+
+def test_a_list_read_writes_one_complete_event_per_patient_in_one_statement(cm_at, make_patient):
+    patients = [make_patient(mrn=f"L{n}") for n in range(3)]
+    ids = [p.pk for p in patients]
+    before = last_id()
+    with clock.frozen_at(dt.datetime(2026, 3, 12, 12, 0, tzinfo=dt.UTC)), CaptureQueriesContext(connection) as ctx:
+        audit_record_many(actor=cm_at, action="census.read", patient_ids=ids, detail={"rows": 3})
+    expected = [
+        (dt.datetime(2026, 3, 12, 12, 0, tzinfo=dt.UTC), cm_at.user_id, cm_at.user.username, cm_at.organization_id)
+        + (",".join(sorted(cm_at.roles)), "census.read", pid, "patients.patient", str(pid), "10.20.30.40")
+        + ({"rows": 3},)
+        for pid in sorted(ids)
+    ]
+    assert _list_events(before) == expected
+    assert len([q for q in ctx.captured_queries if q["sql"].startswith("INSERT")]) == 1
+
+
+def test_a_list_read_writes_the_same_events_through_the_generic_path(cm_at, make_patient, monkeypatch):
+    """Databases without the one-statement form (and ids that are not plain ints) use bulk_create."""
+    ids = [make_patient(mrn=f"G{n}").pk for n in range(2)]
+    with clock.frozen_at(dt.datetime(2026, 3, 12, 12, 0, tzinfo=dt.UTC)):
+        before = last_id()
+        audit_record_many(actor=cm_at, action="x.read", patient_ids=ids, detail={"n": 2})
+        fast = _list_events(before)
+        monkeypatch.setattr(recorder, "_LISTED_ROWS", {})
+        before = last_id()
+        audit_record_many(actor=cm_at, action="x.read", patient_ids=ids, detail={"n": 2})
+        generic = _list_events(before)
+    assert fast == generic and len(fast) == 2
+
+
+def test_a_list_read_of_nobody_writes_nothing(cm_at):
+    before = last_id()
+    audit_record_many(actor=cm_at, action="census.read", patient_ids=[], detail={})
+    assert last_id() == before

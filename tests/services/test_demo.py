@@ -237,3 +237,22 @@ def test_the_demo_hospital_has_the_starter_criteria_and_review_clocks_and_summit
     assert UtilizationReview.objects.filter(status=ReviewStatus.PENDING).exists()
     plans = set(BenefitPlan.objects.filter(organization__name="Summit Health Plan").values_list("name", flat=True))
     assert {"Summit Choice PPO", "Summit Marketplace Silver", "Summit Medicare Advantage HMO"} <= plans
+
+
+def test_the_hospital_dashboard_has_data_in_every_chart_on_the_demo(demo):
+    """Issue 4's done-when: the dashboard shows its charts on the demo data, referral response times included."""
+    from casebridge.accounts.selectors import actor_for
+    from casebridge.hospital.dashboard import dashboard
+    from casebridge.postacute.models import Referral
+
+    cm = actor_for(User.objects.get(username="cm.hospital"), client_ip="127.0.0.1")
+    charts = dashboard(actor=cm)
+
+    assert [c.key for c in charts] == ["census", "reviews", "los", "avoidable", "denials", "referrals", "risk"]
+    empty = [c.title for c in charts if not any(b.value for b in c.bars)]
+    assert not empty, empty
+    answered = Referral.objects.filter(responded_at__isnull=False)
+    assert answered.filter(receiving_organization__isnull=False).exists()  # in a platform agency's queue
+    assert answered.filter(receiving_organization__isnull=True, response_recorded_manually=True).exists()
+    assert all(r.responded_at < clock.now() for r in answered)
+    assert not answered.filter(home_health_case__isnull=False).exists()  # nobody went on to the agreement

@@ -140,6 +140,47 @@ def test_pneumonia_criteria_on_a_stay_without_pneumonia_are_not_met_and_vitals_u
     assert rec.level is c.LevelOfCare.OBSERVATION and "fallback" in rec.reason
 
 
+@cache
+def inpatient_encounter_ids() -> list[str]:
+    """Every inpatient (IMP) encounter of the bulk export: 49, from lung cancer chemotherapy to a kidney transplant."""
+    lines = (BULK / "Encounter.000.ndjson").read_text().splitlines()
+    return sorted(r["id"] for r in map(json.loads, lines) if r["class"]["code"] == "IMP")
+
+
+def test_the_bulk_export_has_49_inpatient_encounters():
+    assert len(inpatient_encounter_ids()) == 49
+    assert {LUNG_CANCER_STAY, KIDNEY_TRANSPLANT_STAY, SLEEP_STUDY_STAY} <= set(inpatient_encounter_ids())
+
+
+@pytest.mark.parametrize("encounter_id", inpatient_encounter_ids())
+def test_every_inpatient_encounter_is_evaluated_with_evidence_for_each_automatic_criterion(encounter_id):
+    prepared = prepared_for(encounter_id)
+    period = bulk()[0][encounter_id]["period"]
+    start, end = dt.datetime.fromisoformat(period["start"]), dt.datetime.fromisoformat(period["end"])
+    midnights = midnights_between(start, end, tz=start.tzinfo)
+    applicable = [k for k, d in starter().items() if c.applies(d, prepared)]
+    results = [c.evaluate_set(starter()[k], prepared, variables=VARIABLES) for k in applicable]
+
+    assert applicable[0] == "two_midnight"  # applies to every stay
+    for result in results:
+        for crit in result.criteria:
+            if crit.kind == "manual":
+                assert crit.status is S.UNKNOWN, crit.id  # nobody answered yet
+            elif crit.status is S.MET:
+                assert crit.evidence, crit.id  # a met criterion shows the record that met it
+            else:
+                assert crit.explanation, crit.id  # otherwise it says what it looked for
+    two_midnight = by_id(results[0])
+    crossed = two_midnight["crossed_two_midnights"]
+    assert crossed.status is (S.MET if midnights >= 2 else S.NOT_MET)
+    assert crossed.evidence[0].value == str(midnights)
+    transplant = encounter_id == KIDNEY_TRANSPLANT_STAY
+    assert (two_midnight["inpatient_only_procedure"].status is S.MET) is transplant
+    # Without the reviewer's answers only the inpatient-only list decides; the rest waits for the reviewer.
+    assert results[0].status is (S.MET if transplant else S.UNKNOWN)
+    assert c.recommend(results).level is (c.LevelOfCare.INPATIENT if transplant else None)
+
+
 def _synthetic(*resources: dict, encounter_id: str = "e1") -> c.PreparedRecord:
     enc = {"resourceType": "Encounter", "id": encounter_id, "period": {"start": "2026-03-01T08:00:00+00:00"}}
     return c.PreparedRecord(

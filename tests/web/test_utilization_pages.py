@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 from utilization_fixtures import *  # noqa: F403 - fixtures, scoped to this module
 
+from casebridge.audit.models import AuditEvent
 from casebridge.utilization import services
-from casebridge.utilization.models import AvoidableDay, CriteriaSetVersion, UtilizationReview
+from casebridge.utilization.models import AvoidableDay, AvoidableDayReason, CriteriaSetVersion, UtilizationReview
 
 
 def text(response) -> str:
@@ -160,6 +161,54 @@ def test_avoidable_days_page_logs_and_charts(nurse, osteo_stay, web_as):
     page = text(web.get("/utilization/avoidable-days/"))
     assert 'aria-label="Physician delay (orders, discharge, consult): 1 day"' in page
     assert 'style="width: 100.0%"' in page
+
+
+def test_the_medical_director_adds_an_avoidable_day_reason_that_nurses_then_log(director, nurse, web_as):
+    page = text(web_as(director).get("/utilization/avoidable-days/"))
+    assert "Add reason" in page and '<label for="ar_label">' in page
+
+    r = web_as(director).post("/utilization/avoidable-days/reasons", {"label": "Awaiting guardianship"})
+
+    assert r.status_code == 302
+    nurse_page = text(web_as(nurse).get("/utilization/avoidable-days/"))
+    assert '<option value="awaiting_guardianship">Awaiting guardianship</option>' in nurse_page
+    assert "Add reason" not in nurse_page  # nurses log days; the list is the medical director's
+    assert web_as(nurse).post("/utilization/avoidable-days/reasons", {"label": "Mine"}).status_code == 403
+    assert not AvoidableDayReason.objects.filter(code="mine").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [({"label": ""}, "label"), ({"label": "Other one", "code": "Bad Code!"}, "code"), ({"label": "Again"}, "code")],
+)
+def test_a_bad_avoidable_day_reason_is_refused_on_its_field(director, web_as, data, field):
+    services.avoidable_reason_add(actor=director, label="Again")
+    before = AvoidableDayReason.objects.count()
+    r = web_as(director).post("/utilization/avoidable-days/reasons", data)
+    assert r.status_code == 422 and f'id="ar_{field}_error"' in text(r)
+    assert AvoidableDayReason.objects.count() == before
+
+
+def test_reasons_are_the_organizations_own(director, make_org, make_actor, web_as):
+    from casebridge.accounts import roles
+
+    other = make_actor(make_org("Other Hospital"), roles.MEDICAL_DIRECTOR)
+    web_as(other).post("/utilization/avoidable-days/reasons", {"label": "Their reason"})
+    assert "Their reason" not in text(web_as(director).get("/utilization/avoidable-days/"))
+
+
+def test_the_avoidable_days_page_records_a_read_of_each_patient_listed(nurse, osteo_stay, web_as):
+    services.avoidable_day_log(
+        actor=nurse,
+        encounter_id=osteo_stay.pk,
+        day=timezone.localdate(osteo_stay.admit_at),
+        reason_code="physician_delay",
+        responsible_party="physician",
+    )
+    before = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    assert web_as(nurse).get("/utilization/avoidable-days/").status_code == 200
+    (event,) = AuditEvent.objects.filter(pk__gt=before, action="avoidable_days.view")
+    assert event.patient_id == osteo_stay.patient_id and event.user_id == nurse.user_id
 
 
 def test_moon_and_condition_code_44_pages(nurse, admit, osteo_stay, web_as):

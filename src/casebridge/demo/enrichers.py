@@ -27,7 +27,7 @@ def _registered() -> list[Enricher]:
     from casebridge.coverage.demo import add_benefit_plans
     from casebridge.demo import records
     from casebridge.hospital.demo import add_hospital_stays
-    from casebridge.postacute.demo import add_post_acute_directory
+    from casebridge.postacute.demo import add_answered_referrals, add_post_acute_directory
     from casebridge.utilization.demo import add_utilization_review
 
     return [
@@ -38,6 +38,7 @@ def _registered() -> list[Enricher]:
         add_benefit_plans,
         add_hospital_stays,
         add_utilization_review,
+        add_answered_referrals,
     ]
 
 

@@ -39,6 +39,18 @@ class AuthorizationForm(forms.Form):
     note = forms.CharField(max_length=500, required=False)
 
 
+class AuthorizationUpdateForm(forms.Form):
+    """The payer's answer on an existing authorization: status, what was approved, the next review date."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(choices=AuthorizationStatus.choices)
+    reference_number = forms.CharField(max_length=64, required=False)
+    approved_level_of_care = forms.ChoiceField(choices=[("", "—"), *LevelOfCare.choices], required=False)
+    approved_days = forms.IntegerField(min_value=0, max_value=365, required=False)
+    next_review_on = forms.DateField(label="Next review date", required=False, widget=DATE)
+    note = forms.CharField(max_length=500, required=False)
+
+
 class SendForm(forms.Form):
     insurer = forms.ChoiceField(label="Insurer on CaseBridge", required=False)
     recipient_name = forms.CharField(label="…or insurer outside (name)", max_length=200, required=False)
@@ -71,6 +83,10 @@ class DenialForm(forms.Form):
     denied_from = forms.DateField(required=False, widget=DATE)
     denied_days = forms.IntegerField(min_value=1, max_value=365, required=False)
     level_of_care_offered = forms.ChoiceField(choices=[("", "—"), *LevelOfCare.choices], required=False)
+
+
+class PeerToPeerForm(forms.Form):
+    result = forms.CharField(label="Peer-to-peer result", max_length=500)
 
 
 class AppealForm(forms.Form):

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from casebridge.accounts.models import User
 from casebridge.accounts.permissions import require
+from casebridge.accounts.selectors import insurers_on_platform
 from casebridge.audit.recorder import audit_record, audit_record_many
 from casebridge.clinical.coding import ADMISSION_CLASSES, ENCOUNTER_OPEN_STATUSES
 from casebridge.clinical.models import Encounter
@@ -21,6 +22,7 @@ from casebridge.hospital.models import (
     AuthorizationStatus,
     Denial,
     DischargeBarrier,
+    DischargePlan,
     DrgWeight,
     HospitalStay,
     PacketShare,
@@ -118,8 +120,6 @@ CENSUS_VALUES = (
     "payer",
     "gmlos",
     "drg_title",
-    "barrier_count",
-    "first_barrier",
 )
 
 
@@ -129,7 +129,6 @@ def _census_queryset(actor: Actor) -> QuerySet[Encounter, dict[str, Any]]:
     primary_coverage = Coverage.objects.filter(patient_id=OuterRef("patient_id"), active=True).order_by(
         "order", "-period_start"
     )
-    open_barriers = DischargeBarrier.objects.filter(stay_id=stay_pk, resolved_at__isnull=True)
     drg = DrgWeight.objects.filter(organization_id=actor.organization_id, drg=OuterRef("hospital_stay__working_drg"))
     return (
         open_admissions(actor)
@@ -143,17 +142,27 @@ def _census_queryset(actor: Actor) -> QuerySet[Encounter, dict[str, Any]]:
             ),
             gmlos=Subquery(drg.values("gmlos")[:1]),
             drg_title=Subquery(drg.values("title")[:1]),
-            barrier_count=Coalesce(
-                Subquery(
-                    open_barriers.order_by().values("stay_id").annotate(n=Count("pk")).values("n")[:1],
-                    output_field=IntegerField(),
-                ),
-                Value(0),
-            ),
-            first_barrier=Subquery(open_barriers.order_by("created_at", "pk").values("description")[:1]),
         )
         .values(*CENSUS_VALUES)
     )
+
+
+def _open_barriers(actor: Actor, stay_ids: list[int]) -> dict[int, list[str]]:
+    """Open discharge barriers of the listed stays, oldest first. One query for all of them: as two
+    correlated subqueries per row, PostgreSQL scanned the whole barrier table 1,000 times per census."""
+    out: dict[int, list[str]] = {}
+    if not stay_ids:
+        return out
+    rows = (
+        DischargeBarrier.objects.filter(
+            organization_id=actor.organization_id, stay_id__in=stay_ids, resolved_at__isnull=True
+        )
+        .order_by("stay_id", "created_at", "pk")
+        .values_list("stay_id", "description")
+    )
+    for stay_id, description in rows:
+        out.setdefault(stay_id, []).append(description)
+    return out
 
 
 AUTH_LABELS = dict(AuthorizationStatus.choices)
@@ -173,8 +182,8 @@ def census(
 
     Ordering: stays whose UR review is overdue, then those whose payer review date
     has passed, then by next review due, then by admission. One query for the rows (subqueries for
-    authorization, payer, DRG and barriers), one for the UR clock, three
-    small ones for the filter choices, and the audit rows (one per patient listed).
+    authorization, payer and DRG), one for the open barriers, one for the UR clock, three small ones
+    for the filter choices when filtered, and one statement for the audit rows (one per patient listed).
     """
     require(actor, "census.view")
     now = clock.now()
@@ -189,6 +198,8 @@ def census(
         qs = qs.filter(Q(payer=payer))  # the annotation above
     values = [v for v in qs if v["admit_at"] is not None]
     due = ur_selectors.next_reviews_due(actor=actor, encounter_ids=[v["pk"] for v in values])
+    barriers = _open_barriers(actor, [v["hospital_stay__pk"] for v in values if v["hospital_stay__pk"]])
+    no_barriers: list[str] = []
     rows: list[CensusRow] = []
     for v in values:
         admit_at = v["admit_at"]
@@ -201,6 +212,7 @@ def census(
             p for p in (v["hospital_case__assigned_to__first_name"], v["hospital_case__assigned_to__last_name"]) if p
         ) or (v["hospital_case__assigned_to__username"] or "")
         auth_status = v["auth_status"] or ""
+        open_barriers = barriers.get(v["hospital_stay__pk"], no_barriers)
         rows.append(
             CensusRow(
                 encounter_id=v["pk"],
@@ -226,8 +238,8 @@ def census(
                 payer_review_on=payer_review_on,
                 payer_review_overdue=bool(payer_review_on and payer_review_on < today),
                 expected_discharge_on=v["hospital_stay__expected_discharge_on"],
-                barrier_count=v["barrier_count"],
-                first_barrier=v["first_barrier"] or "",
+                barrier_count=len(open_barriers),
+                first_barrier=open_barriers[0] if open_barriers else "",
                 risk_band=v["hospital_stay__risk_band"] or "unknown",
             )
         )
@@ -296,6 +308,21 @@ def stay_for_case(*, actor: Actor, case_id: int) -> HospitalStay | None:
     )
 
 
+def discharge_plan_of(*, actor: Actor, stay: HospitalStay) -> DischargePlan | None:
+    """The stay's discharge plan (screen and 482.43 evaluation), if one was opened."""
+    return DischargePlan.objects.filter(organization_id=actor.organization_id, stay=stay).select_related("stay").first()
+
+
+def insurer_choices(*, actor: Actor) -> list[tuple[int, str]]:
+    """Insurers on the platform a packet can be sent to, as (organization id, name); never the actor's own."""
+    return [(o.pk, o.name) for o in insurers_on_platform().exclude(pk=actor.organization_id)]
+
+
+def drg_table(*, actor: Actor, limit: int = 500) -> QuerySet[DrgWeight]:
+    """The organization's imported GMLOS table, by DRG."""
+    return DrgWeight.objects.filter(organization_id=actor.organization_id).order_by("drg")[:limit]
+
+
 def drg_of(*, actor: Actor, code: str) -> DrgWeight | None:
     return DrgWeight.objects.filter(organization_id=actor.organization_id, drg=code).first() if code else None
 
@@ -328,6 +355,14 @@ def packet_get(*, actor: Actor, packet_id: int, audit: bool = True) -> ReviewPac
     if audit:
         audit_record(actor=actor, action="packet.read", subject=packet, patient=packet.stay.patient_id)
     return packet
+
+
+def packet_shares(*, actor: Actor, packet: ReviewPacket) -> list[PacketShare]:
+    """The links through which insurers on the platform see the packet, active first."""
+    require(actor, "census.view")
+    if packet.organization_id != actor.organization_id:
+        raise NotFound(f"No review packet {packet.pk}.")
+    return list(packet.shares.select_related("organization").order_by("-active", "-shared_at", "-pk"))
 
 
 def denial_get(*, actor: Actor, denial_id: int) -> Denial:

@@ -910,6 +910,32 @@ def payer_contact_log(
     )
 
 
+def packet_share_end(*, actor: Actor, packet_id: int) -> int:
+    """End the cross-organization link of a packet sent to an insurer on the platform: from then on the
+    insurer no longer sees the packet in its intake queue (it sees what was sent only while the link is
+    active). Returns how many links were ended (0 when already ended)."""
+    require(actor, "packet.send")
+    with transaction.atomic():
+        packet = (
+            ReviewPacket.objects.select_for_update(of=("self",))
+            .filter(organization_id=actor.organization_id, pk=packet_id)
+            .select_related("stay")
+            .first()
+        )
+        if packet is None:
+            raise NotFound(f"No review packet {packet_id}.")
+        ended = PacketShare.objects.filter(packet=packet, active=True).update(active=False, ended_at=clock.now())
+        if ended:
+            audit_record(
+                actor=actor,
+                action="packet.share.end",
+                subject=packet,
+                patient=packet.stay.patient_id,
+                detail={"ended": ended},
+            )
+    return ended
+
+
 def intake_review(*, actor: Actor, share_id: int, note: str = "") -> PacketShare:
     """The insurer marks a received packet as reviewed."""
     require(actor, "intake.review")

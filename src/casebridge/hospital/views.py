@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
@@ -11,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from casebridge.accounts.models import Organization
 from casebridge.accounts.permissions import can
 from casebridge.accounts.roles import CASE_MANAGER, PHYSICIAN_ADVISOR, SUPERVISOR, UR_NURSE
 from casebridge.accounts.selectors import staff_with_role
@@ -19,7 +19,7 @@ from casebridge.hospital import forms as f
 from casebridge.hospital import selectors, services
 from casebridge.hospital.census_html import census_rows_html
 from casebridge.hospital.dashboard import CHART_WIDTH, LABEL_WIDTH, dashboard
-from casebridge.hospital.models import DischargePlan, ReviewPacket
+from casebridge.hospital.models import ReviewPacket
 from casebridge.kernel import clock
 from casebridge.kernel.errors import DomainError, NotFound
 from casebridge.web.errors import actor_required, apply_errors
@@ -28,7 +28,13 @@ BARRIER_OWNER_ROLES = (CASE_MANAGER, SUPERVISOR, UR_NURSE, PHYSICIAN_ADVISOR)
 
 
 def _renamed(exc: DomainError) -> DomainError:
-    return type(exc)(exc.detail, field_errors={f.FIELD_FOR.get(k, k): v for k, v in exc.field_errors.items()})
+    """The service's field names as the form names them. A copy, not a new instance: some errors
+    (StaleVersion) take other constructor arguments, and one without field errors is returned as is."""
+    if not exc.field_errors:
+        return exc
+    renamed = copy.copy(exc)
+    renamed.field_errors = {f.FIELD_FOR.get(k, k): v for k, v in exc.field_errors.items()}
+    return renamed
 
 
 @actor_required
@@ -66,11 +72,12 @@ def census_view(request: HttpRequest) -> HttpResponse:
 def _stay_context(request: HttpRequest, stay_id: int, **forms: Any) -> dict[str, Any]:
     actor = request.actor  # type: ignore[attr-defined]
     stay = selectors.stay_get(actor=actor, stay_id=stay_id)
-    plan = DischargePlan.objects.filter(stay=stay).first()
+    plan = selectors.discharge_plan_of(actor=actor, stay=stay)
     staff = [(u.pk, u.get_full_name() or u.username) for u in staff_with_role(actor=actor, roles=BARRIER_OWNER_ROLES)]
-    insurers = [(o.pk, o.name) for o in Organization.objects.filter(org_type="insurer", active=True).order_by("name")]
+    insurers = selectors.insurer_choices(actor=actor)
     drg = selectors.drg_of(actor=actor, code=stay.working_drg)
     auths = list(selectors.authorizations_of(stay))
+    auth_forms = forms.pop("auth_update_forms", {})
     context = {
         "stay": stay,
         "encounter": stay.encounter,
@@ -80,6 +87,25 @@ def _stay_context(request: HttpRequest, stay_id: int, **forms: Any) -> dict[str,
         "plan": plan,
         "risk": stay.risk_detail or {},
         "authorizations": auths,
+        "authorization_rows": [
+            (
+                a,
+                auth_forms.get(a.pk)
+                or f.AuthorizationUpdateForm(
+                    initial={
+                        "version": a.version,
+                        "status": a.status,
+                        "reference_number": a.reference_number,
+                        "approved_level_of_care": a.approved_level_of_care,
+                        "approved_days": a.approved_days,
+                        "next_review_on": a.next_review_on,
+                        "note": a.note,
+                    },
+                    prefix=f"auth{a.pk}",
+                ),
+            )
+            for a in auths
+        ],
         "packets": list(stay.packets.order_by("-pk")[:10]),
         "denials": list(stay.denials.select_related("authorization").order_by("-received_at")),
         "barriers": list(stay.barriers.select_related("owner").order_by("resolved_at", "created_at")),
@@ -103,6 +129,7 @@ def _stay_context(request: HttpRequest, stay_id: int, **forms: Any) -> dict[str,
         "contact_form": f.ContactForm(),
         "denial_form": f.DenialForm(initial={"authorization_id": auths[0].pk} if auths else None),
         "appeal_form": f.AppealForm(),
+        "p2p_form": f.PeerToPeerForm(),
         "outcome_form": f.OutcomeForm(),
         "screen_form": f.ScreenForm(),
         "evaluation_form": f.EvaluationForm(
@@ -185,6 +212,27 @@ def authorization_add_view(request: HttpRequest, stay_id: int) -> HttpResponse:
 
 @actor_required
 @require_POST
+def authorization_update_view(request: HttpRequest, authorization_id: int) -> HttpResponse:
+    """The payer answered: record the authorization's new status, what was approved and the next review date."""
+    actor = request.actor  # type: ignore[attr-defined]
+    auth = selectors.authorization_get(actor=actor, authorization_id=authorization_id)
+    form = f.AuthorizationUpdateForm(request.POST, prefix=f"auth{auth.pk}")
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        try:
+            services.authorization_update(actor=actor, authorization_id=auth.pk, version=version, **data)
+        except DomainError as exc:
+            apply_errors(form, _renamed(exc))
+        else:
+            messages.success(request, "Authorization updated.")
+            return redirect(reverse("hospital_stay", args=[auth.stay_id]) + "#payer")
+    context = _stay_context(request, auth.stay_id, auth_update_forms={auth.pk: form})
+    return render(request, "hospital/stay.html", context, status=422)
+
+
+@actor_required
+@require_POST
 def payer_contact_view(request: HttpRequest, stay_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     return _post_form(
@@ -209,12 +257,7 @@ def packet_build_view(request: HttpRequest, stay_id: int) -> HttpResponse:
 def packet_view(request: HttpRequest, packet_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     packet = selectors.packet_get(actor=actor, packet_id=packet_id)
-    insurers = [
-        (o.pk, o.name)
-        for o in Organization.objects.filter(org_type="insurer", active=True)
-        .exclude(pk=actor.organization_id)
-        .order_by("name")
-    ]
+    insurers = selectors.insurer_choices(actor=actor)
     form = f.SendForm(request.POST or None, insurers=insurers)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -239,9 +282,26 @@ def packet_view(request: HttpRequest, packet_id: int) -> HttpResponse:
     return render(
         request,
         "hospital/packet.html",
-        {"packet": packet, "content": packet.content, "form": form, "can_send": can(actor, "packet.send")},
+        {
+            "packet": packet,
+            "content": packet.content,
+            "form": form,
+            "can_send": can(actor, "packet.send"),
+            "shares": selectors.packet_shares(actor=actor, packet=packet),
+        },
         status=status,
     )
+
+
+@actor_required
+@require_POST
+def packet_share_end_view(request: HttpRequest, packet_id: int) -> HttpResponse:
+    ended = services.packet_share_end(actor=request.actor, packet_id=packet_id)  # type: ignore[attr-defined]
+    if ended:
+        messages.success(request, "Sharing ended: the insurer no longer sees this packet.")
+    else:
+        messages.info(request, "This packet was not being shared.")
+    return redirect("hospital_packet", packet_id=packet_id)
 
 
 @actor_required
@@ -267,6 +327,22 @@ def denial_add_view(request: HttpRequest, stay_id: int) -> HttpResponse:
         lambda d: services.denial_record(actor=actor, **{k: v for k, v in d.items() if v not in (None, "")}),
         "#denials",
         "Denial recorded; a peer-to-peer task was created.",
+    )
+
+
+@actor_required
+@require_POST
+def denial_peer_to_peer_view(request: HttpRequest, denial_id: int) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    denial = selectors.denial_get(actor=actor, denial_id=denial_id)
+    return _post_form(
+        request,
+        denial.stay_id,
+        f.PeerToPeerForm(request.POST),
+        "p2p_form",
+        lambda d: services.denial_peer_to_peer(actor=actor, denial_id=denial_id, **d),
+        "#denials",
+        "Peer-to-peer result recorded.",
     )
 
 
@@ -438,9 +514,7 @@ def drg_upload_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{count} DRG rows imported.")
             return redirect("hospital_drg_upload")
-    from casebridge.hospital.models import DrgWeight
-
-    rows = DrgWeight.objects.filter(organization_id=actor.organization_id).order_by("drg")[:500]
+    rows = selectors.drg_table(actor=actor)
     return render(
         request,
         "hospital/drg_upload.html",

@@ -8,12 +8,16 @@ hospital's supervisor keeps the directory, as in the product. Made-up names, no 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from casebridge.cases.domain import CaseStatus
+from casebridge.clinical.models import Encounter
 from casebridge.demo import directory as d
 from casebridge.demo.context import DemoContext, recorded_at
 from casebridge.demo.people import CITIES
 from casebridge.postacute import services
+from casebridge.postacute.models import Provider
 
 COLUMBUS = next(zips for city, zips in CITIES if city == "Columbus")
 NORTH = tuple(z for city, zips in CITIES if city in ("Westerville", "Worthington", "Delaware", "Dublin") for z in zips)
@@ -157,3 +161,90 @@ def add_post_acute_directory(ctx: DemoContext) -> None:
                 services.network_add(actor=keeper, provider_id=provider.pk, insurer_id=insurer.pk)
             if entry.get("interest"):
                 services.financial_interest_set(actor=keeper, provider_id=provider.pk, description=entry["interest"])
+
+
+# (provider type, service, platform organization key, external provider name or "")
+REFERRALS: tuple[tuple[str, str, str, str], ...] = (
+    ("home_health", "skilled_nursing", d.HOME_HEALTH, "Buckeye Visiting Nurses"),
+    ("home_infusion", "iv_antibiotics", d.INFUSION, ""),
+)
+ANSWERED_REFERRAL_CASES = 4
+
+
+def add_answered_referrals(ctx: DemoContext) -> None:
+    """Referrals sent from a few of the hospital's current stays in the last days and answered by the
+    providers (on the platform in their intake queue, outside by phone), so the dashboard's referral
+    response times and the agencies' queues have a history. None goes as far as the patient's agreement:
+    no case changes status and no home health case is opened."""
+    hospital = ctx.organizations.get(d.HOSPITAL)
+    if hospital is None:
+        return
+    cm = ctx.actor("cm.hospital")
+    rng = ctx.rng("referrals")
+    answerers = {d.HOME_HEALTH: "intake.homehealth", d.INFUSION: "pharmacist.infusion"}
+    open_statuses = {CaseStatus.ASSESSMENT, CaseStatus.PLANNING, CaseStatus.IMPLEMENTATION}
+    admitted: dict[int, dt.datetime] = {
+        case_id: admit_at
+        for case_id, admit_at in Encounter.objects.filter(
+            organization_id=hospital.pk, hospital_case__isnull=False, discharge_at__isnull=True
+        ).values_list("hospital_case_id", "admit_at")
+        if case_id is not None and admit_at is not None
+    }
+    cases = [
+        c
+        for c in ctx.cases
+        if c.organization_id == hospital.pk
+        and c.case_type == "hospital_stay"
+        and CaseStatus(c.status) in open_statuses
+        and c.pk in admitted
+        and admitted[c.pk] <= ctx.at(-3, 0)
+    ][:ANSWERED_REFERRAL_CASES]
+    for index, case in enumerate(cases):
+        provider_type, service, org_key, external = REFERRALS[index % len(REFERRALS)]
+        platform = ctx.organizations.get(org_key)
+        if platform is None or answerers[org_key] not in ctx.users:
+            continue
+        providers = [Provider.objects.get(organization=platform)]
+        if external:
+            providers.append(Provider.objects.get(name=external, organization__isnull=True))
+        sent_at: dt.datetime = max(admitted[case.pk] + dt.timedelta(hours=26), ctx.at(-3, 10))
+        with recorded_at(sent_at):
+            choice_list_id = None
+            if provider_type == "home_health":
+                cl = services.choice_list_build(actor=cm, case_id=case.pk, provider_type=provider_type, service=service)
+                listed = set(cl.entries.values_list("provider_id", flat=True))
+                services.choice_list_present(
+                    actor=cm,
+                    choice_list_id=cl.pk,
+                    presented_to="patient",
+                    ranked_provider_ids=[p.pk for p in providers if p.pk in listed],
+                )
+                choice_list_id = cl.pk
+            referrals = services.referral_send(
+                actor=cm,
+                case_id=case.pk,
+                provider_ids=[p.pk for p in providers],
+                provider_type=provider_type,
+                service=service,
+                choice_list_id=choice_list_id,
+            )
+        for referral in referrals:
+            answered_at = sent_at + dt.timedelta(hours=rng.randint(2, 30), minutes=rng.choice((0, 20, 40)))
+            if answered_at >= ctx.start_of_today:
+                continue
+            accept = rng.random() < (0.8 if referral.receiving_organization_id else 0.4)
+            with recorded_at(answered_at):
+                if referral.receiving_organization_id is None:
+                    services.referral_response_record(
+                        actor=cm,
+                        referral_id=referral.pk,
+                        accepted=accept,
+                        contact_name="Intake desk",
+                        reason_code="" if accept else "no_capacity",
+                    )
+                elif accept:
+                    services.referral_accept(actor=ctx.actor(answerers[org_key]), referral_id=referral.pk)
+                else:
+                    services.referral_decline(
+                        actor=ctx.actor(answerers[org_key]), referral_id=referral.pk, reason_code="no_capacity"
+                    )

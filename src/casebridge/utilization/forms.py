@@ -141,6 +141,13 @@ class AvoidableDayForm(forms.Form):
         self.fields["reason_code"].choices = reasons  # type: ignore[attr-defined]
 
 
+class AvoidableReasonForm(forms.Form):
+    label = forms.CharField(max_length=120, help_text="As the reports will show it")
+    code = forms.CharField(
+        required=False, max_length=40, help_text="Optional short code (lower-case letters, digits, - and _)"
+    )
+
+
 class CriteriaSetForm(forms.Form):
     key = forms.SlugField(max_length=64, help_text="Short name, e.g. sepsis_inpatient")
     fmt = forms.ChoiceField(label="Format", choices=[("yaml", "YAML"), ("json", "JSON")])

@@ -14,6 +14,7 @@ from django.db.models import Count, F, Min, Q, QuerySet
 
 from casebridge.accounts.permissions import can, require
 from casebridge.audit.recorder import audit_record
+from casebridge.clinical.coding import EncounterClass
 from casebridge.clinical.models import Encounter
 from casebridge.hospital.rules import observation, ur_determination
 from casebridge.kernel import clock
@@ -298,6 +299,28 @@ def avoidable_reasons(*, actor: Actor) -> list[AvoidableDayReason]:
     require(actor, "case.view")
     services.avoidable_reasons_ensure(actor.organization_id)
     return list(AvoidableDayReason.objects.filter(organization_id=actor.organization_id, active=True))
+
+
+def stays_to_pick(*, actor: Actor, limit: int = 300) -> list[tuple[int, str]]:
+    """Recent inpatient and observation stays of the actor's organization, as (encounter id, label) choices."""
+    require(actor, "case.view")
+    rows = (
+        Encounter.objects.filter(
+            organization_id=actor.organization_id,
+            encounter_class__in=[EncounterClass.INPATIENT, EncounterClass.OBSERVATION],
+            admit_at__isnull=False,
+        )
+        .select_related("patient")
+        .order_by("-admit_at")[:limit]
+    )
+    return [
+        (
+            e.pk,
+            f"{e.patient.family_name}, {e.patient.given_name} · "
+            f"{e.get_encounter_class_display()} {e.admit_at:%m/%d/%Y}",
+        )
+        for e in rows
+    ]
 
 
 def avoidable_days(

@@ -20,4 +20,5 @@ urlpatterns = [
     path("utilization/criteria/", views.criteria_library_view, name="ur_criteria"),
     path("utilization/criteria/<int:set_id>/", views.criteria_set_view, name="ur_criteria_set"),
     path("utilization/avoidable-days/", views.avoidable_days_view, name="ur_avoidable_days"),
+    path("utilization/avoidable-days/reasons", views.avoidable_reason_add_view, name="ur_avoidable_reason_add"),
 ]

@@ -13,15 +13,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from casebridge.accounts.permissions import can, require
-from casebridge.audit.recorder import audit_record
-from casebridge.clinical.coding import EncounterClass
-from casebridge.clinical.models import Encounter
+from casebridge.audit.recorder import audit_record, audit_record_many
 from casebridge.kernel import clock
 from casebridge.kernel.errors import DomainError, NotFound, PermissionDenied
 from casebridge.utilization import criteria, selectors, services
 from casebridge.utilization.forms import (
     AttendingResponseForm,
     AvoidableDayForm,
+    AvoidableReasonForm,
     CC44Form,
     CompleteForm,
     ConcurForm,
@@ -418,49 +417,32 @@ def criteria_set_view(request: HttpRequest, set_id: int) -> HttpResponse:
 # --- avoidable days -----------------------------------------------------------------------------------------
 
 
-def _stays(actor: Any) -> list[tuple[int, str]]:
-    rows = (
-        Encounter.objects.filter(
-            organization_id=actor.organization_id,
-            encounter_class__in=[EncounterClass.INPATIENT, EncounterClass.OBSERVATION],
-            admit_at__isnull=False,
-        )
-        .select_related("patient")
-        .order_by("-admit_at")[:300]
-    )
-    return [
-        (
-            e.pk,
-            f"{e.patient.family_name}, {e.patient.given_name} · "
-            f"{e.get_encounter_class_display()} {e.admit_at:%m/%d/%Y}",
-        )
-        for e in rows
-    ]
-
-
-@actor_required
-def avoidable_days_view(request: HttpRequest) -> HttpResponse:
+def _avoidable_days_page(
+    request: HttpRequest, *, form: forms.Form | None = None, reason_form: forms.Form | None = None, status: int = 200
+) -> HttpResponse:
     actor = _actor(request)
     reasons = [(r.code, r.label) for r in selectors.avoidable_reasons(actor=actor)]
-    initial: dict[str, Any] = {"day": clock.today()}
-    if request.GET.get("encounter"):
-        initial["encounter_id"] = request.GET["encounter"]
-    form = AvoidableDayForm(initial=initial, encounters=_stays(actor), reasons=reasons, auto_id="ad_%s")
-    if request.method == "POST":
-        form = AvoidableDayForm(request.POST, encounters=_stays(actor), reasons=reasons, auto_id="ad_%s")
-        if form.is_valid() and _attempt(
-            request, form, lambda: services.avoidable_day_log(actor=actor, **form.cleaned_data)
-        ):
-            messages.success(request, "Avoidable day logged.")
-            return redirect("ur_avoidable_days")
+    if form is None:
+        initial: dict[str, Any] = {"day": clock.today()}
+        if request.GET.get("encounter"):
+            initial["encounter_id"] = request.GET["encounter"]
+        form = AvoidableDayForm(
+            initial=initial, encounters=selectors.stays_to_pick(actor=actor), reasons=reasons, auto_id="ad_%s"
+        )
     report = selectors.avoidable_day_report(actor=actor)
     days = list(selectors.avoidable_days(actor=actor)[:100])
-    audit_record(actor=actor, action="avoidable_days.view", detail={"rows": len(days)})
+    patient_ids = sorted({d.patient_id for d in days if d.patient_id})
+    if patient_ids:  # one read per patient listed, as every list of patients does
+        audit_record_many(
+            actor=actor, action="avoidable_days.view", patient_ids=patient_ids, detail={"rows": len(days)}
+        )
     return render(
         request,
         "utilization/avoidable_days.html",
         {
             "form": form,
+            "reason_form": reason_form or AvoidableReasonForm(auto_id="ar_%s"),
+            "reasons": reasons,
             "report": report,
             "charts": [
                 ("By reason", report.by_reason),
@@ -470,5 +452,38 @@ def avoidable_days_view(request: HttpRequest) -> HttpResponse:
             ],
             "days": days,
             "can_log": can(actor, "review.perform"),
+            "can_configure": can(actor, "criteria.manage"),
         },
+        status=status,
     )
+
+
+@actor_required
+def avoidable_days_view(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    if request.method != "POST":
+        return _avoidable_days_page(request)
+    reasons = [(r.code, r.label) for r in selectors.avoidable_reasons(actor=actor)]
+    form = AvoidableDayForm(
+        request.POST, encounters=selectors.stays_to_pick(actor=actor), reasons=reasons, auto_id="ad_%s"
+    )
+    if form.is_valid() and _attempt(
+        request, form, lambda: services.avoidable_day_log(actor=actor, **form.cleaned_data)
+    ):
+        messages.success(request, "Avoidable day logged.")
+        return redirect("ur_avoidable_days")
+    return _avoidable_days_page(request, form=form)
+
+
+@actor_required
+@require_POST
+def avoidable_reason_add_view(request: HttpRequest) -> HttpResponse:
+    """Add a reason to the organization's list of avoidable-day reasons (medical director, admin)."""
+    actor = _actor(request)
+    form = AvoidableReasonForm(request.POST, auto_id="ar_%s")
+    if form.is_valid() and _attempt(
+        request, form, lambda: services.avoidable_reason_add(actor=actor, **form.cleaned_data)
+    ):
+        messages.success(request, f"Reason added: {form.cleaned_data['label']}.")
+        return redirect("ur_avoidable_days")
+    return _avoidable_days_page(request, reason_form=form, status=422)
