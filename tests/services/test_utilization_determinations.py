@@ -18,6 +18,7 @@ from casebridge.utilization.models import (
     ConditionCode44,
     DeterminationNotice,
     DeterminationReviewer,
+    MoonNotice,
     ReviewStatus,
 )
 
@@ -139,7 +140,11 @@ def test_written_notices_are_tracked_against_their_two_day_deadline(advisor, nur
 
 def test_moon_notice_is_due_36_hours_after_observation_began(nurse, admit):
     stay = admit("obs", encounter_class="OBSENC", admit_at=timezone.now() - dt.timedelta(hours=26))
+    # The admission opened the MOON task itself, with the case, so its 36-hour clock is already running.
+    opened = MoonNotice.objects.get(encounter=stay)
+    assert opened.task.case_id == stay.hospital_case_id is not None
     moon = services.moon_start(actor=nurse, encounter_id=stay.pk)
+    assert moon.pk == opened.pk and MoonNotice.objects.count() == 1
     assert moon.due_at == stay.admit_at + dt.timedelta(hours=36)
     assert moon.task.kind == "moon_notice" and moon.task.due_at == moon.due_at
     assert selectors.moon_state(moon)["required"] is True
@@ -155,6 +160,7 @@ def test_moon_notice_is_due_36_hours_after_observation_began(nurse, admit):
 
 
 def test_moon_is_only_for_observation_stays(nurse, osteo_stay):
+    assert not MoonNotice.objects.filter(encounter=osteo_stay).exists()  # an inpatient admission opens none
     with pytest.raises(ValidationFailed) as exc:
         services.moon_start(actor=nurse, encounter_id=osteo_stay.pk)
     assert "encounter_id" in exc.value.field_errors

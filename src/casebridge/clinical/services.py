@@ -26,6 +26,7 @@ from casebridge.clinical.models import (
     Location,
     Practitioner,
 )
+from casebridge.clinical.signals import admission_case_opened
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound, ValidationFailed
@@ -318,6 +319,7 @@ def case_open_for_admission(
             patient=encounter.patient_id,
             detail={"case_id": case.pk, "rule": rule.mode},
         )
+        admission_case_opened.send(sender=Encounter, actor=actor, encounter=encounter, case=case)
     return case
 
 

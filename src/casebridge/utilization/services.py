@@ -798,6 +798,26 @@ def moon_start(*, actor: Actor, encounter_id: int, observation_started_at: dt.da
             raise ValidationFailed.on("observation_started_at", "is required: the encounter has no start time")
         if start > clock.now() + dt.timedelta(minutes=5):
             raise ValidationFailed.on("observation_started_at", "cannot be in the future")
+        return _moon_open(actor, encounter, start)
+
+
+def moon_open_for_observation_admission(*, actor: Actor, encounter: Encounter, **_: Any) -> MoonNotice | None:
+    """``admission_case_opened`` receiver: an observation admission gets its MOON task at once, so the
+    36-hour clock runs from the start of observation, not from whenever someone opens it by hand.
+
+    The admission rule, not a user, decided this, so no reviewer permission is asked of the feed's actor.
+    An admission without a start time or already noticed is left alone (``moon_start`` covers it by hand).
+    """
+    if encounter.encounter_class != EncounterClass.OBSERVATION or encounter.admit_at is None:
+        return None
+    if MoonNotice.objects.filter(encounter=encounter).exists():
+        return None
+    return _moon_open(actor, encounter, min(encounter.admit_at, clock.now()))
+
+
+def _moon_open(actor: Actor, encounter: Encounter, start: dt.datetime) -> MoonNotice:
+    """The MOON task and record, due 36 hours after ``start``; inside the caller's transaction."""
+    with transaction.atomic():
         due = observation.moon_due_at(observation_started_at=start, released_at=encounter.discharge_at)
         task = task_create(
             actor=actor,
