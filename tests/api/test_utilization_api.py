@@ -309,3 +309,23 @@ def test_avoidable_day_reasons_are_each_organizations_own(nurse, make_actor, mak
     assert ours and {r["code"] for r in theirs} == ours
     assert AvoidableDayReason.objects.filter(organization=other.organization).count() == len(theirs)
     assert AvoidableDayReason.objects.filter(organization=nurse.organization).count() == len(ours)
+
+
+def test_a_reason_is_added_to_the_organizations_own_list_only(nurse, make_actor, make_org, api_as):
+    from casebridge.accounts import roles
+    from casebridge.utilization.models import AvoidableDayReason
+
+    director = api_as(make_actor(nurse.organization, roles.MEDICAL_DIRECTOR))
+    other = make_actor(make_org("Lakeview Hospital", "hospital"), roles.MEDICAL_DIRECTOR)
+    before_other = api_as(other).get(f"{BASE}/avoidable-day-reasons").json()
+    added = send(director, "post", f"{BASE}/avoidable-day-reasons", {"label": "Awaiting guardianship"})
+    assert added.status_code == 201, added.content
+    assert added.json() == {"code": "awaiting_guardianship", "label": "Awaiting guardianship"}
+    assert "awaiting_guardianship" in {r["code"] for r in director.get(f"{BASE}/avoidable-day-reasons").json()}
+    assert api_as(other).get(f"{BASE}/avoidable-day-reasons").json() == before_other
+    again = send(director, "post", f"{BASE}/avoidable-day-reasons", {"label": "Awaiting guardianship"})
+    assert again.status_code == 422 and "code" in {e["field"] for e in again.json()["errors"]}
+    bad = send(director, "post", f"{BASE}/avoidable-day-reasons", {"label": "", "code": "Bad Code"})
+    assert bad.status_code == 422 and {"label", "code"} <= {e["field"] for e in bad.json()["errors"]}
+    assert send(api_as(nurse), "post", f"{BASE}/avoidable-day-reasons", {"label": "X"}).status_code == 403
+    assert AvoidableDayReason.objects.filter(organization=nurse.organization, label="X").count() == 0

@@ -67,6 +67,7 @@ CROSS_ORG = [
     ("post", "/api/v1/hospital/denials/{denial}/outcome", {"outcome": "accepted"}),
     ("post", "/api/v1/hospital/denials/{denial}/peer-to-peer", {"result": "Upheld after discussion"}),
     ("get", "/api/v1/hospital/packets/{packet}/bundle", None),
+    ("post", "/api/v1/hospital/packets/{packet}/share/end", None),
     ("get", "/api/v1/hospital/stays/{stay}/discharge-plan", None),
     ("post", "/api/v1/hospital/stays/{stay}/discharge-plan/screen", {"requested_by": "patient"}),
     ("put", "/api/v1/hospital/stays/{stay}/discharge-plan/evaluation", {"likely_needs": "x"}),

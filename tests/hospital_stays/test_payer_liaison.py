@@ -244,6 +244,20 @@ def test_the_insurer_sees_a_sent_packet_only_while_the_link_is_active(cm, stay, 
     assert services.packet_share_end(actor=cm, packet_id=packet.pk) == 0  # already ended: nothing more
 
 
+def test_the_link_ends_over_the_api_too(cm, stay, insurer, make_actor, api_as):
+    packet = services.packet_build(actor=cm, stay_id=stay.pk)
+    services.packet_send(actor=cm, packet_id=packet.pk, insurer_id=insurer.pk, acknowledge_missing=True)
+    intake = api_as(make_actor(insurer, roles.INTAKE_COORDINATOR))
+    assert len(intake.get("/api/v1/hospital/intake").json()) == 1
+    url = f"/api/v1/hospital/packets/{packet.pk}/share/end"
+    assert intake.post(url).status_code in (403, 404)  # not the insurer's to end: its role may not send packets
+    assert PacketShare.objects.get().active
+    response = api_as(cm).post(url)
+    assert response.status_code == 200 and response.json() == {"packet_id": packet.pk, "links_ended": 1}
+    assert intake.get("/api/v1/hospital/intake").json() == []
+    assert api_as(cm).post(url).json()["links_ended"] == 0
+
+
 def test_only_the_sending_hospital_can_end_the_link(cm, stay, insurer, make_actor, web_as):
     packet = services.packet_build(actor=cm, stay_id=stay.pk)
     services.packet_send(actor=cm, packet_id=packet.pk, insurer_id=insurer.pk, acknowledge_missing=True)

@@ -281,6 +281,20 @@ def packet_send(
     return services.packet_send(actor=actor_of(request), packet_id=packet_id, **payload.dict())
 
 
+class ShareEndOut(Schema):
+    packet_id: int
+    links_ended: int = Field(description="0 when the packet's links had already ended")
+
+
+@router.post("/hospital/packets/{packet_id}/share/end", response=ShareEndOut)
+def packet_share_end(request: HttpRequest, packet_id: int = Path(..., ge=1, le=MAX_ID)) -> dict[str, int]:
+    """End the insurer's access to a packet sent on the platform: it leaves the insurer's intake queue."""
+    return {
+        "packet_id": packet_id,
+        "links_ended": services.packet_share_end(actor=actor_of(request), packet_id=packet_id),
+    }
+
+
 @router.get("/hospital/packets/{packet_id}/bundle", response=dict[str, Any])
 def packet_bundle(request: HttpRequest, packet_id: int = Path(..., ge=1, le=MAX_ID)) -> dict[str, Any]:
     """The FHIR R4B Bundle sent to an insurer outside the platform."""

@@ -486,6 +486,17 @@ def avoidable_reasons(request: HttpRequest) -> list[Any]:
     return selectors.avoidable_reasons(actor=actor_of(request))
 
 
+class ReasonIn(Schema):
+    label: str = Field(min_length=1, max_length=120)
+    code: str = Field("", max_length=40, pattern="^[a-z0-9_-]*$")
+
+
+@router.post("/avoidable-day-reasons", response={201: ReasonOut})
+def avoidable_reason_add(request: HttpRequest, payload: ReasonIn) -> Status[Any]:
+    """Add a reason to the organization's list (medical director or whoever manages the criteria)."""
+    return Status(201, services.avoidable_reason_add(actor=actor_of(request), **payload.dict()))
+
+
 class AvoidableDayOut(Schema):
     id: int
     patient_id: int
