@@ -141,12 +141,21 @@ def patient_records(*, encounter: Encounter, as_of: dt.datetime) -> PreparedReco
     org_id = encounter.organization_id
     records: list[Record] = []
     for model in _MODELS:
-        rows = list(model.objects.filter(organization_id=org_id, patient_id=encounter.patient_id))  # type: ignore[attr-defined]
-        sources = _sources(org_id, model._meta.label_lower, (r.pk for r in rows))
+        # Ids first: most records keep the resource they were imported from, so only the others are
+        # loaded whole and mapped (building 2,000 model instances cost more than evaluating the criteria).
+        of_patient = model.objects.filter(organization_id=org_id, patient_id=encounter.patient_id)  # type: ignore[attr-defined]
+        has_encounter = any(f.name == "encounter" for f in model._meta.fields)
+        keys = (
+            list(of_patient.values_list("pk", "encounter_id"))
+            if has_encounter
+            else [(pk, None) for pk in of_patient.values_list("pk", flat=True)]
+        )
+        sources = _sources(org_id, model._meta.label_lower, (pk for pk, _ in keys))
+        unmapped = [pk for pk, _ in keys if pk not in sources]
+        mapped = {row.pk: _map(row) for row in model.objects.filter(pk__in=unmapped)} if unmapped else {}  # type: ignore[attr-defined]
         rtype = model.__name__
-        for row in rows:
-            resource = sources.get(row.pk) or _map(row)
-            in_encounter = getattr(row, "encounter_id", None) == encounter.pk
-            records.append(Record(rtype, row.pk, resource, in_encounter=in_encounter))
+        for pk, encounter_id in keys:
+            resource = sources.get(pk) or mapped[pk]
+            records.append(Record(rtype, pk, resource, in_encounter=encounter_id == encounter.pk))
     enc_source = _sources(org_id, "clinical.encounter", [encounter.pk]).get(encounter.pk)
     return PreparedRecord(encounter_resource(encounter, as_of=as_of, source=enc_source), records)

@@ -8,6 +8,8 @@ and condition code 44 (hospital/rules/observation.py) and the criteria engine (u
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -345,6 +347,20 @@ def _check_answers(
     return clean
 
 
+@functools.lru_cache(maxsize=256)
+def _parse_canonical(text: str) -> criteria.CriteriaDefinition:
+    return criteria.parse_definition(json.loads(text))
+
+
+def _parsed_definition(definition: Any) -> criteria.CriteriaDefinition:
+    """A stored definition, parsed and its FHIRPath checked once per process per distinct content.
+
+    Parsing checks every FHIRPath expression with the ANTLR parser, which cost more than evaluating the
+    criteria; the cache is keyed by the definition's canonical JSON, so an edited set is parsed anew.
+    """
+    return _parse_canonical(json.dumps(definition, sort_keys=True, separators=(",", ":")))
+
+
 def review_evaluate(
     *,
     actor: Actor,
@@ -369,7 +385,7 @@ def review_evaluate(
             )
         by_key = {s.key: (s, v) for s, v in available}
         prepared = patient_records(encounter=encounter, as_of=clock.now())
-        definitions = {k: criteria.parse_definition(v.definition) for k, (_, v) in by_key.items()}
+        definitions = {k: _parsed_definition(v.definition) for k, (_, v) in by_key.items()}
         if set_keys is not None:
             unknown = [k for k in set_keys if k not in by_key]
             if unknown:
