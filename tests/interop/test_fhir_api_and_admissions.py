@@ -189,7 +189,10 @@ def test_hl7_style_services_upsert_an_encounter_then_open_its_case(intake):
     )
     assert created
     case = case_open_for_admission(actor=intake, encounter_id=enc.pk)
-    assert case is not None and Task.objects.get(case=case).due_at == admit + dt.timedelta(hours=24)
+    assert case is not None
+    # An observation admission: the initial review due in 24 hours, and the MOON notice within 36.
+    due = dict(Task.objects.filter(case=case).values_list("kind", "due_at"))
+    assert due == {"initial_review": admit + dt.timedelta(hours=24), "moon_notice": admit + dt.timedelta(hours=36)}
     again, created = encounter_upsert(
         actor=intake,
         patient_id=patient.pk,
