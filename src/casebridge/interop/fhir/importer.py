@@ -31,7 +31,12 @@ from casebridge.audit.recorder import audit_record_many
 from casebridge.interop.fhir import sources
 from casebridge.interop.fhir.fastwrite import insert_rows
 from casebridge.interop.fhir.mappers import SPECS, TYPE_ORDER, Mapped, Rejected, TypeSpec
-from casebridge.interop.fhir.references import DIRECTORY_TYPES, Resolver, collect_references
+from casebridge.interop.fhir.references import (
+    DIRECTORY_TYPES,
+    Resolver,
+    collect_references_in_text,
+    source_records,
+)
 from casebridge.interop.fhir.report import ImportReport
 from casebridge.interop.models import ImportRun, RawJSON, SourceRecord
 from casebridge.kernel import clock
@@ -348,12 +353,13 @@ class FhirImporter:
         rtype = spec.resource_type
         existing = {
             sid: (pk, target, digest)
-            for sid, pk, target, digest in SourceRecord.objects.filter(
+            for sid, pk, target, digest in source_records(
                 organization_id=self.org_id,
                 source=self.source,
                 resource_type=rtype,
-                source_id__in=[i.source_id for i in items],
-            ).values_list("source_id", "pk", "target_id", "content_hash")
+                source_ids=[i.source_id for i in items],
+                fields=("source_id", "id", "target_id", "content_hash"),
+            )
         }
         to_map: list[tuple[Item, tuple[int, int, str] | None]] = []
         model_class = get_fhir_model_class(rtype)
@@ -377,7 +383,7 @@ class FhirImporter:
         if to_map:
             references: set[str] = set()
             for item, _ in to_map:
-                collect_references(item.resource, references)
+                collect_references_in_text(item.text, item.resource, references)
             self.resolver.prefetch(references)
             pending = self._map(spec, to_map)
             if pending:
@@ -569,7 +575,7 @@ class FhirImporter:
                         updated_at=now,
                     )
                 )
-        insert_rows(SourceRecord, new_records)
+        insert_rows(SourceRecord, new_records, return_ids=False)
         if changed_records:
             SourceRecord.objects.bulk_update(
                 changed_records,
