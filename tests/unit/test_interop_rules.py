@@ -101,6 +101,10 @@ def test_references_read_off_the_text_are_the_ones_a_walk_finds():
         found: set[str] = set()
         collect_references_in_text(text, json.loads(text), found)
         assert found == walked, text
+    plain = {"resourceType": "Procedure", "subject": {"reference": "Patient/1"}, "note": [{"text": "a reference"}]}
+    found = set()
+    collect_references_in_text(json.dumps(plain), None, found)  # read off the text alone: no walk needed
+    assert found == {"Patient/1"}
 
 
 def test_us_addresses_normalize_states_and_zip_codes():

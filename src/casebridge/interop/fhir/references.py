@@ -9,7 +9,6 @@ this import has written so far and what earlier imports of the same organization
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -81,19 +80,21 @@ def collect_references(node: Any, out: set[str]) -> None:
                 collect_references(value, out)
 
 
-_REFERENCE_IN_TEXT = re.compile(r'"reference"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_REFERENCE_IN_TEXT = re.compile(r'"reference"\s*:\s*"([^"\\]*)"')
 
 
 def collect_references_in_text(text: str, resource: Any, out: set[str]) -> None:
-    """``collect_references`` read off the resource's JSON text: one regex pass instead of a walk over
-    every element. In valid JSON the pattern matches exactly the ``"reference": "<string>"`` members
-    (quotes inside strings are escaped); only a ``\\u`` escape could spell a key differently, so text
-    with one is walked as parsed instead."""
-    if not text or "\\u" in text:
-        collect_references(resource, out)
-        return
-    for raw in _REFERENCE_IN_TEXT.findall(text):
-        out.add(json.loads(f'"{raw}"') if "\\" in raw else raw)
+    """``collect_references`` read off the resource's JSON text with one regex instead of a walk over
+    every element. In JSON text a ``"reference"`` with both quotes bare is a key (or a string value
+    "reference"): quotes inside strings are escaped. When a ``"reference"`` is not followed by a plain
+    string (an escape in it, another kind of value), or a ``\\u`` escape could spell the key another
+    way, the parsed resource is walked instead."""
+    if text and "\\u" not in text:
+        found = _REFERENCE_IN_TEXT.findall(text)
+        if len(found) == text.count('"reference"'):
+            out.update(found)
+            return
+    collect_references(resource, out)
 
 
 class Resolver:
