@@ -28,7 +28,7 @@ from casebridge.accounts.services import membership_grant, user_create
 from casebridge.audit.recorder import audit_record
 from casebridge.clinical.services import admissions_pending_case, case_open_for_admission
 from casebridge.interop.fhir import sources
-from casebridge.interop.fhir.importer import FhirImporter, Item, frozen_heap
+from casebridge.interop.fhir.importer import FhirImporter, Item, frozen_heap, relaxed_commits
 from casebridge.interop.fhir.mappers import TYPE_ORDER
 from casebridge.interop.fhir.report import ImportReport
 from casebridge.interop.models import ImportRun
@@ -196,7 +196,7 @@ def fhir_import_files(
     error = ""
     progress_saved = time.perf_counter()
     try:
-        with frozen_heap():
+        with frozen_heap(), relaxed_commits():
             for path in checked:
                 try:
                     if sources.is_ndjson(path):
@@ -258,7 +258,7 @@ def fhir_import_bundle(
     importer.report.files = [name]
     started = time.perf_counter()
     try:
-        with frozen_heap():
+        with frozen_heap(), relaxed_commits():
             btype, items = importer.import_document(document, file=name)
         _open_cases(importer, actor)
     except sources.InputProblem as exc:

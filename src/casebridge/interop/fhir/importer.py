@@ -121,16 +121,26 @@ def frozen_heap() -> Iterator[None]:
                 gc.unfreeze()
 
 
-def relax_commit() -> None:
-    """On PostgreSQL, let this chunk's commit return before its WAL reaches disk.
+@contextmanager
+def relaxed_commits() -> Iterator[None]:
+    """On PostgreSQL, let the import's commits return before their WAL reaches disk.
 
     Safe for imports alone: a crash can lose only the last few chunks acknowledged, and an import run
     again finds what survived unchanged and writes the rest (idempotent, per-chunk atomic). The
-    database stays consistent either way; only durability of the newest chunks is deferred.
+    database stays consistent either way; only durability of the newest chunks is deferred. Set once
+    for the import's session (not per chunk: a round trip each) and reset when it ends.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        if connection.connection is not None and not connection.needs_rollback:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
 
 
 def _known_fhir_type(rtype: str) -> bool:
@@ -481,7 +491,6 @@ class FhirImporter:
         mark = self.resolver.mark()
         try:
             with transaction.atomic():
-                relax_commit()
                 self._write(spec, pending)
         except (IntegrityError, DatabaseError, DomainError):
             self.resolver.rollback_to(mark)
