@@ -83,6 +83,33 @@ def test_the_collector_freeze_lasts_only_as_long_as_the_import(intake, monkeypat
     assert gc.get_freeze_count() == before
 
 
+def test_postgresql_commits_are_relaxed_for_the_import_only(intake, monkeypatch):
+    from django.db import connection
+
+    from casebridge.interop.fhir import importer
+
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is a PostgreSQL setting")
+
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    during = []
+    original = importer.FhirImporter.import_ndjson
+
+    def watch(self, path):
+        during.append(setting())
+        return original(self, path)
+
+    monkeypatch.setattr(importer.FhirImporter, "import_ndjson", watch)
+    before = setting()
+    fhir_import_files(actor=intake, paths=[str(BULK / "Patient.000.ndjson")])
+    assert during == ["off"]
+    assert setting() == before
+
+
 def test_bulk_encounters_keep_their_class_and_codes_as_coded(intake):
     fhir_import_files(actor=intake, paths=[str(BULK)])
     classes = dict(

@@ -138,9 +138,14 @@ def relaxed_commits() -> Iterator[None]:
     try:
         yield
     finally:
+        # Inside a transaction being rolled back the SET was part of it and goes with it; on a broken
+        # connection it goes with the session.
         if connection.connection is not None and not connection.needs_rollback:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET synchronous_commit")
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("RESET synchronous_commit")
+            except DatabaseError:
+                pass
 
 
 def _known_fhir_type(rtype: str) -> bool:
