@@ -10,7 +10,7 @@ import pytest
 from fhir_data import BULK, BUNDLES
 
 from casebridge.clinical.models import Condition, Encounter, ExternalOrganization, MedicationRequest, Practitioner
-from casebridge.interop.models import SourceRecord
+from casebridge.interop.models import ImportRun, SourceRecord
 from casebridge.interop.services import fhir_import_files
 from casebridge.patients.models import Patient
 
@@ -43,6 +43,71 @@ def test_every_bulk_file_imports_without_rejections_and_again_changes_nothing(in
     assert {t: c["unchanged"] for t, c in second.counts.items() if c["unchanged"]} == BULK_COUNTS
     assert Patient.objects.filter(organization=intake.organization).count() == 13
     assert Encounter.objects.filter(organization=intake.organization).count() == 1215
+
+
+def test_import_keeps_resources_as_received_and_json_fields_as_json(intake):
+    report = fhir_import_files(actor=intake, paths=[str(BULK)])
+    assert report.rejected_total == 0, report.as_text()
+    line = (BULK / "Encounter.000.ndjson").read_text().splitlines()[0]
+    received = json.loads(line)
+    record = SourceRecord.objects.get(
+        organization=intake.organization, resource_type="Encounter", source_id=received["id"]
+    )
+    assert record.resource == received
+    encounter = Encounter.objects.get(pk=record.target_id)
+    assert isinstance(encounter.types, list) and encounter.types[0]["code"]
+    assert isinstance(encounter.admission_source, dict)
+    run = ImportRun.objects.get(pk=report.run_id)
+    assert run.processed == report.resources > 0
+
+
+def test_the_collector_freeze_lasts_only_as_long_as_the_import(intake, monkeypatch):
+    import gc
+
+    from casebridge.interop.fhir import importer
+
+    seen = []
+    original = importer.FhirImporter.import_ndjson
+
+    def watch(self, path):
+        seen.append(gc.get_freeze_count())
+        if path.name.startswith("Procedure"):
+            raise KeyboardInterrupt
+        return original(self, path)
+
+    monkeypatch.setattr(importer.FhirImporter, "import_ndjson", watch)
+    before = gc.get_freeze_count()
+    with pytest.raises(KeyboardInterrupt):
+        fhir_import_files(actor=intake, paths=[str(BULK)])
+    assert seen and all(n > before for n in seen)
+    assert gc.get_freeze_count() == before
+
+
+def test_postgresql_commits_are_relaxed_for_the_import_only(intake, monkeypatch):
+    from django.db import connection
+
+    from casebridge.interop.fhir import importer
+
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is a PostgreSQL setting")
+
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    during = []
+    original = importer.FhirImporter.import_ndjson
+
+    def watch(self, path):
+        during.append(setting())
+        return original(self, path)
+
+    monkeypatch.setattr(importer.FhirImporter, "import_ndjson", watch)
+    before = setting()
+    fhir_import_files(actor=intake, paths=[str(BULK / "Patient.000.ndjson")])
+    assert during == ["off"]
+    assert setting() == before
 
 
 def test_bulk_encounters_keep_their_class_and_codes_as_coded(intake):

@@ -7,7 +7,7 @@ import json
 
 from casebridge.clinical import admissions
 from casebridge.clinical.coding import code_matches, codings_of, encounter_class_of, encounter_class_of_v2, primary
-from casebridge.interop.fhir.references import collect_references, split_reference
+from casebridge.interop.fhir.references import collect_references, collect_references_in_text, split_reference
 from casebridge.interop.fhir.sources import json_error, sniff_binary, type_from_name
 from casebridge.interop.fhir.values import state_code, zip_code
 
@@ -78,6 +78,33 @@ def test_references_split_and_collect():
         {"subject": {"reference": "Patient/1"}, "item": [{"encounter": [{"reference": "Encounter/2"}]}]}, found
     )
     assert found == {"Patient/1", "Encounter/2"}
+
+
+def test_references_read_off_the_text_are_the_ones_a_walk_finds():
+    resource = {
+        "resourceType": "Procedure",
+        "subject": {"reference": "Patient/1", "display": 'Says "reference": "Patient/9"'},
+        "note": [{"text": '{"reference":"Encounter/8"}'}],
+        "item": [{"encounter": [{"reference": "Encounter/2"}]}, {"reference": 'urn:uuid:a"b\\c'}],
+        "performer": [{"actor": {"reference": "Practitioner/x"}, "reference": 7}],
+        "location": {"reference": "https://ehr/fhir/Location/5"},
+    }
+    walked: set[str] = set()
+    collect_references(resource, walked)
+    assert walked == {"Patient/1", "Encounter/2", 'urn:uuid:a"b\\c', "Practitioner/x", "https://ehr/fhir/Location/5"}
+    for text in (
+        json.dumps(resource),
+        json.dumps(resource, separators=(",", ":"), indent=1, ensure_ascii=False),
+        json.dumps(resource).replace("/", "\\/"),  # escaped solidus, as some servers write it
+        json.dumps({**resource, "id": "caf\u00e9"}),  # a \\u escape: walked as parsed instead
+    ):
+        found: set[str] = set()
+        collect_references_in_text(text, json.loads(text), found)
+        assert found == walked, text
+    plain = {"resourceType": "Procedure", "subject": {"reference": "Patient/1"}, "note": [{"text": "a reference"}]}
+    found = set()
+    collect_references_in_text(json.dumps(plain), None, found)  # read off the text alone: no walk needed
+    assert found == {"Patient/1"}
 
 
 def test_us_addresses_normalize_states_and_zip_codes():

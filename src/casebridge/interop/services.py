@@ -28,7 +28,7 @@ from casebridge.accounts.services import membership_grant, user_create
 from casebridge.audit.recorder import audit_record
 from casebridge.clinical.services import admissions_pending_case, case_open_for_admission
 from casebridge.interop.fhir import sources
-from casebridge.interop.fhir.importer import FhirImporter, Item
+from casebridge.interop.fhir.importer import FhirImporter, Item, frozen_heap, relaxed_commits
 from casebridge.interop.fhir.mappers import TYPE_ORDER
 from casebridge.interop.fhir.report import ImportReport
 from casebridge.interop.models import ImportRun
@@ -39,6 +39,7 @@ from casebridge.kernel.errors import DomainError, PermissionDenied
 log = logging.getLogger(__name__)
 
 INTEGRATION_USERNAME = "integration-{org_id}"
+PROGRESS_SECONDS = 1.0  # how often a file import records how far it got (ImportRun.processed)
 
 
 def require_import(actor: Actor) -> None:
@@ -123,6 +124,7 @@ def _open_cases(importer: FhirImporter, actor: Actor) -> None:
 def _finish_run(run: ImportRun, importer: FhirImporter, actor: Actor, *, error: str = "") -> ImportReport:
     report = importer.report
     run.status = ImportRun.Status.FAILED if error else ImportRun.Status.COMPLETED
+    run.processed = report.resources
     run.finished_at = clock.now()
     run.counts = report.counts_dict()
     run.rejections = [r.as_dict() for r in report.rejections]
@@ -192,20 +194,25 @@ def fhir_import_files(
     if on_total is not None:
         on_total(sum(sources.count_lines(p) if sources.is_ndjson(p) else 0 for p in checked))
     error = ""
+    progress_saved = time.perf_counter()
     try:
-        for path in checked:
-            try:
-                if sources.is_ndjson(path):
-                    importer.import_ndjson(path)
-                else:
-                    document = sources.parse_json_document(path.read_bytes(), name_of(path))
-                    _, items = importer.import_document(document, file=name_of(path))
-                    if on_progress is not None:
-                        on_progress(sum(1 for i in items if i.outcome in ("skipped", "rejected")))
-            except sources.InputProblem as exc:
-                report.reject(file=exc.file, where="", resource_type="", source_id="", reason=exc.reason)
-            importer.resolver.settle()
-            ImportRun.objects.filter(pk=run.pk).update(processed=report.resources)
+        with frozen_heap(), relaxed_commits():
+            for path in checked:
+                try:
+                    if sources.is_ndjson(path):
+                        importer.import_ndjson(path)
+                    else:
+                        document = sources.parse_json_document(path.read_bytes(), name_of(path))
+                        _, items = importer.import_document(document, file=name_of(path))
+                        if on_progress is not None:
+                            on_progress(sum(1 for i in items if i.outcome in ("skipped", "rejected")))
+                except sources.InputProblem as exc:
+                    report.reject(file=exc.file, where="", resource_type="", source_id="", reason=exc.reason)
+                importer.resolver.settle()
+                if time.perf_counter() - progress_saved >= PROGRESS_SECONDS:
+                    # For someone watching a long import; a committed write of its own, so not after every file.
+                    ImportRun.objects.filter(pk=run.pk).update(processed=report.resources)
+                    progress_saved = time.perf_counter()
         _open_cases(importer, actor)
     except BaseException as exc:  # interrupted (Ctrl+C) or crashed: record it, keep what committed
         error = f"{type(exc).__name__}: {exc}".rstrip(": ")
@@ -251,7 +258,8 @@ def fhir_import_bundle(
     importer.report.files = [name]
     started = time.perf_counter()
     try:
-        btype, items = importer.import_document(document, file=name)
+        with frozen_heap(), relaxed_commits():
+            btype, items = importer.import_document(document, file=name)
         _open_cases(importer, actor)
     except sources.InputProblem as exc:
         importer.report.seconds = time.perf_counter() - started

@@ -17,21 +17,27 @@ from typing import Any
 
 from django.db import connection, models
 
+from casebridge.interop.models import RawJSON
 from casebridge.kernel import clock
 
 Converter = Callable[[Any], Any]
 
 
 def _json_converter(field: models.JSONField) -> Converter:
+    """JSON text for the column. Both COPY (PostgreSQL) and ``executemany`` (SQLite) take the text as is and
+    the database reads it by the column's type, so no wrapper object per value is needed; a value that
+    is already serialized (``RawJSON``: the resource as received) goes as its text, not dumped again."""
     encoder = field.encoder
-    if connection.vendor == "postgresql":
-        from psycopg.types.json import Jsonb
+    dumps = json.JSONEncoder().encode if encoder is None else None
 
-        def dumps(value: Any) -> str:
-            return json.dumps(value, cls=encoder)
+    def convert(value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, RawJSON):
+            return value.text
+        return dumps(value) if dumps is not None else json.dumps(value, cls=encoder)
 
-        return lambda value: None if value is None else Jsonb(value, dumps=dumps)
-    return lambda value: None if value is None else json.dumps(value, cls=encoder)
+    return convert
 
 
 def _converter(field: models.Field) -> Converter:
@@ -62,7 +68,10 @@ def _converter(field: models.Field) -> Converter:
 
 
 @cache
-def _plan(model: type[models.Model], vendor: str) -> tuple[str, list[tuple[str, models.Field, Converter, bool]]]:
+def _plan(
+    model: type[models.Model], vendor: str, with_pk: bool = True
+) -> tuple[str, str, list[tuple[str, models.Field, Converter, bool]]]:
+    """The INSERT statement, the COPY statement and the columns (with their converters) of ``model``."""
     columns = []
     for field in model._meta.concrete_fields:
         if field.primary_key or isinstance(field, models.GeneratedField):
@@ -70,12 +79,15 @@ def _plan(model: type[models.Model], vendor: str) -> tuple[str, list[tuple[str, 
         auto_now = bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
         columns.append((field.attname, field, _converter(field), auto_now))
     quote = connection.ops.quote_name
-    cols = [quote(str(model._meta.pk.column))] + [quote(str(field.column)) for _, field, _, _ in columns]
+    cols = ([quote(str(model._meta.pk.column))] if with_pk else []) + [
+        quote(str(field.column)) for _, field, _, _ in columns
+    ]
     placeholders = ", ".join(["%s"] * len(cols))
     table = connection.ops.quote_name(model._meta.db_table)
     # Names come from model metadata, values go as parameters.
     sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({placeholders})"  # noqa: S608
-    return sql, columns
+    copy_sql = f"COPY {table} ({', '.join(cols)}) FROM STDIN"
+    return sql, copy_sql, columns
 
 
 def reserve_ids(model: type[models.Model], n: int) -> list[int]:
@@ -97,16 +109,19 @@ def reserve_ids(model: type[models.Model], n: int) -> list[int]:
         return list(range(top + 1, top + 1 + n))
 
 
-def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` (attname -> Python value; missing fields take their defaults) and return their ids."""
+def insert_rows(model: type[models.Model], rows: list[dict[str, Any]], *, return_ids: bool = True) -> list[int]:
+    """Insert ``rows`` (attname -> Python value; missing fields take their defaults) and return their ids.
+
+    ``return_ids=False``: the database numbers the rows itself (no reservation round trip) and nothing
+    is returned; for rows nothing else points to, such as provenance records."""
     if not rows:
         return []
-    sql, columns = _plan(model, connection.vendor)
-    ids = reserve_ids(model, len(rows))
+    sql, copy_sql, columns = _plan(model, connection.vendor, return_ids)
+    ids = reserve_ids(model, len(rows)) if return_ids else []
     now = clock.now()
     params = []
-    for pk, row in zip(ids, rows, strict=True):
-        values: list[Any] = [pk]
+    for index, row in enumerate(rows):
+        values: list[Any] = [ids[index]] if return_ids else []
         for attname, field, convert, auto_now in columns:
             if auto_now:
                 value = row.get(attname) or now
@@ -119,8 +134,7 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> list[i
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY streams all rows in one statement: no per-row round trip or parse.
-            table, columns_sql = sql.split(" VALUES ")[0].removeprefix("INSERT INTO ").split(" ", 1)
-            with cursor.cursor.copy(f"COPY {table} {columns_sql} FROM STDIN") as copy:
+            with cursor.cursor.copy(copy_sql) as copy:
                 for values in params:
                     copy.write_row(values)
         else:
