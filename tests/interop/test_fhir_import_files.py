@@ -83,13 +83,11 @@ def test_the_collector_freeze_lasts_only_as_long_as_the_import(intake, monkeypat
     assert gc.get_freeze_count() == before
 
 
+@pytest.mark.postgres_only  # synchronous_commit is a PostgreSQL setting
 def test_postgresql_commits_are_relaxed_for_the_import_only(intake, monkeypatch):
     from django.db import connection
 
     from casebridge.interop.fhir import importer
-
-    if connection.vendor != "postgresql":
-        pytest.skip("synchronous_commit is a PostgreSQL setting")
 
     def setting() -> str:
         with connection.cursor() as cursor:
