@@ -50,6 +50,7 @@ from casebridge.hospital.selectors import open_admissions, stays_owned
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import DomainError, IllegalTransition, NotFound, StaleVersion, ValidationFailed
+from casebridge.kernel.prepared import PreparedQuery
 from casebridge.kernel.versioning import lock_at_version
 from casebridge.tasks.domain import OPEN as OPEN_TASK_STATUSES
 from casebridge.tasks.models import Priority
@@ -239,11 +240,29 @@ def stay_risk_refresh(*, actor: Actor, stay_id: int) -> HospitalStay:
     return stay
 
 
+#: A patient's current stays, ids only. Run after every commit that touched clinical data (an HL7 feed
+#: commits hundreds of messages a second), so it is compiled once; most patients have no current stay.
+_CURRENT_STAY_IDS = PreparedQuery(
+    HospitalStay,
+    lambda patient_id: HospitalStay.objects.filter(
+        patient_id=patient_id, encounter__discharge_at__isnull=True, encounter__admit_at__isnull=False
+    ).only("pk"),
+    patient_id=int,
+)
+
+
 def risk_refresh_for_patients(patient_ids: set[int]) -> int:
     """System refresh after clinical data changed (signals): recompute the current stays of these patients."""
-    stays = HospitalStay.objects.filter(
-        patient_id__in=patient_ids, encounter__discharge_at__isnull=True, encounter__admit_at__isnull=False
-    ).select_related("encounter")
+    if len(patient_ids) == 1:
+        (only,) = patient_ids
+        current = [stay.pk for stay in _CURRENT_STAY_IDS(patient_id=only)]
+        if not current:
+            return 0
+        stays = HospitalStay.objects.filter(pk__in=current).select_related("encounter")
+    else:
+        stays = HospitalStay.objects.filter(
+            patient_id__in=patient_ids, encounter__discharge_at__isnull=True, encounter__admit_at__isnull=False
+        ).select_related("encounter")
     count = 0
     for stay in stays:
         _refresh_risk(stay)
