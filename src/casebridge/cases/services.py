@@ -131,15 +131,7 @@ def case_transition(
         raise ValidationFailed.on("status", f"unknown status {to_status!r}") from exc
     with transaction.atomic():
         case = lock_at_version(cases_owned(actor), case_id, version, "case")
-        current = case.status_enum
-        held_from = CaseStatus(case.held_from) if case.held_from else None
-        new_held_from = check_move(current, target, reason=reason, held_from=held_from)
-        now = clock.now()
-        case.status = target
-        case.held_from = new_held_from or ""
-        if target in (CaseStatus.CLOSED, CaseStatus.CANCELLED):
-            case.closed_at = now
-            case.closure_reason = reason.strip()
+        current, now = _apply_move(case, target, reason)
         case.save()
         CaseStatusChange.objects.create(
             case=case, from_status=current, to_status=target, at=now, by=actor.user, reason=reason.strip()
@@ -152,6 +144,21 @@ def case_transition(
             detail={"from": current.value, "to": target.value},
         )
     return case
+
+
+def _apply_move(case: Case, target: CaseStatus, reason: str) -> tuple[CaseStatus, dt.datetime]:
+    """Check one move with the state machine and set it on the (unsaved) case; returns the status it
+    left and the time of the move."""
+    current = case.status_enum
+    held_from = CaseStatus(case.held_from) if case.held_from else None
+    new_held_from = check_move(current, target, reason=reason, held_from=held_from)
+    now = clock.now()
+    case.status = target
+    case.held_from = new_held_from or ""
+    if target in (CaseStatus.CLOSED, CaseStatus.CANCELLED):
+        case.closed_at = now
+        case.closure_reason = reason.strip()
+    return current, now
 
 
 def case_walk(
@@ -192,15 +199,7 @@ def case_walk(
         for n, target in enumerate(targets):
             if n:
                 case.version += 1  # as a separate case_transition per step would
-            current = case.status_enum
-            held_from = CaseStatus(case.held_from) if case.held_from else None
-            new_held_from = check_move(current, target, reason=reason, held_from=held_from)
-            now = clock.now()
-            case.status = target
-            case.held_from = new_held_from or ""
-            if target in (CaseStatus.CLOSED, CaseStatus.CANCELLED):
-                case.closed_at = now
-                case.closure_reason = why
+            current, now = _apply_move(case, target, reason)
             snapshot = copy.copy(case)
             snapshot._history_date = now  # type: ignore[attr-defined]
             snapshots.append(snapshot)
