@@ -23,6 +23,7 @@ from casebridge.postacute import services as postacute
 from casebridge.postacute.models import Referral
 from casebridge.utilization import services as ur
 from casebridge.utilization.models import ReviewStatus, UtilizationReview
+from tests.browser.steps import choose_two_agencies_and_refer
 from tests.support.world import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -138,29 +139,12 @@ def test_hospital_journey_from_census_to_the_agencys_new_home_health_case(world,
     review = UtilizationReview.objects.get(encounter=world["encounter"], kind="initial")
     assert review.status == ReviewStatus.COMPLETED and review.decided_level == "inpatient"
 
-    # The case manager builds a home health choice list for the patient's ZIP code and records the choice,
+    # The case manager builds a home health choice list for the patient's ZIP code, records the choice
+    # and sends referrals to both agencies at once.
     page.goto(case_url)
-    page.get_by_role("link", name="Build a choice list").click()
-    page.get_by_label("Service type needed").select_option("home_health")
-    page.get_by_label("Service needed").select_option("iv_antibiotics")
-    page.get_by_role("button", name="Build list").click()
-    page.wait_for_url(re.compile(r"/choice-lists/\d+/$"))
-    table = page.locator("table.choice-table")
-    assert table.get_by_text("Harborview Home Health", exact=True).is_visible()
-    assert table.get_by_text("Buckeye Visiting Nurses", exact=True).is_visible()
-    page.get_by_label("Rank for Harborview Home Health").fill("1")
-    page.get_by_label("Rank for Buckeye Visiting Nurses").fill("2")
-    page.get_by_label("Presented to").select_option("patient")
-    page.get_by_role("button", name="Record list presented").click()
-    assert page.get_by_test_id("presented").is_visible()
-
-    # ... and sends referrals to both agencies at once.
-    page.get_by_role("link", name="Send referrals").click()
-    page.get_by_label(re.compile("Harborview Home Health")).check()
-    page.get_by_label(re.compile("Buckeye Visiting Nurses")).check()
-    page.get_by_role("button", name="Send referrals").click()
-    page.wait_for_url(re.compile(rf"/cases/{case_id}/"))
-    assert page.locator("table.referrals tbody tr").count() == 2
+    choose_two_agencies_and_refer(
+        page, case_id=case_id, first="Harborview Home Health", second="Buckeye Visiting Nurses"
+    )
 
     # Harborview's intake coordinator signs in, finds the referral in the intake queue and accepts it.
     sign_in(page, "intake.harborview")

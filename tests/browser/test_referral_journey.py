@@ -17,6 +17,7 @@ from casebridge.kernel import clock
 from casebridge.patients.services import coverage_add, patient_create
 from casebridge.postacute import services
 from casebridge.postacute.models import Referral
+from tests.browser.steps import choose_two_agencies_and_refer
 
 pytestmark = pytest.mark.browser
 
@@ -95,30 +96,17 @@ def test_referral_journey(world, live_server, browser):
     case_id = int(re.search(r"/cases/(\d+)/", case_url).group(1))
 
     # ... builds a choice list of home health agencies offering IV antibiotics in the patient's ZIP,
-    page.get_by_role("link", name="Build a choice list").click()
-    page.get_by_label("Service type needed").select_option("home_health")
-    page.get_by_label("Service needed").select_option("iv_antibiotics")
-    page.get_by_role("button", name="Build list").click()
-    page.wait_for_url(re.compile(r"/choice-lists/\d+/$"))
-    table = page.locator("table.choice-table")
-    assert table.get_by_text("Sunrise Home Health", exact=True).is_visible()
-    assert table.get_by_text("Harbor Visiting Nurses", exact=True).is_visible()
-    assert page.get_by_test_id("managed-care-note").is_visible()
+    # presents it with the managed-care note, records the patient's ranked choices and refers to both.
+    def managed_care_note_shown(list_page):
+        assert list_page.get_by_test_id("managed-care-note").is_visible()
 
-    # ... presents it and records the patient's ranked choices,
-    page.get_by_label("Rank for Sunrise Home Health").fill("1")
-    page.get_by_label("Rank for Harbor Visiting Nurses").fill("2")
-    page.get_by_label("Presented to").select_option("patient")
-    page.get_by_role("button", name="Record list presented").click()
-    assert page.get_by_test_id("presented").is_visible()
-
-    # ... and sends referrals to both agencies at once.
-    page.get_by_role("link", name="Send referrals").click()
-    page.get_by_label(re.compile("Sunrise Home Health")).check()
-    page.get_by_label(re.compile("Harbor Visiting Nurses")).check()
-    page.get_by_role("button", name="Send referrals").click()
-    page.wait_for_url(re.compile(rf"/cases/{case_id}/"))
-    assert page.locator("table.referrals tbody tr").count() == 2
+    choose_two_agencies_and_refer(
+        page,
+        case_id=case_id,
+        first="Sunrise Home Health",
+        second="Harbor Visiting Nurses",
+        check_list=managed_care_note_shown,
+    )
     assert Referral.objects.filter(case_id=case_id, status="requested").count() == 2
 
     # The agency's intake coordinator finds it in the intake queue and accepts it.
