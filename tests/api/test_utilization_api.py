@@ -329,3 +329,23 @@ def test_a_reason_is_added_to_the_organizations_own_list_only(nurse, make_actor,
     assert bad.status_code == 422 and {"label", "code"} <= {e["field"] for e in bad.json()["errors"]}
     assert send(api_as(nurse), "post", f"{BASE}/avoidable-day-reasons", {"label": "X"}).status_code == 403
     assert AvoidableDayReason.objects.filter(organization=nurse.organization, label="X").count() == 0
+
+
+def test_review_and_avoidable_day_lists_record_a_read_of_each_patient_listed(nurse, review, api_as):
+    from casebridge.audit.models import AuditEvent
+
+    services.avoidable_day_log(
+        actor=nurse,
+        encounter_id=review.encounter_id,
+        day=timezone.localdate(review.encounter.admit_at),
+        reason_code="physician_delay",
+        responsible_party="physician",
+    )
+    api = api_as(nurse)
+    assert [r["id"] for r in send(api, "get", f"{BASE}/reviews").json()] == [review.pk]
+    assert len(send(api, "get", f"{BASE}/avoidable-days").json()) == 1
+    events = AuditEvent.objects.filter(action__in=["review.list", "avoidable_days.list"])
+    assert sorted((e.action, e.patient_id) for e in events) == [
+        ("avoidable_days.list", review.patient_id),
+        ("review.list", review.patient_id),
+    ]

@@ -239,3 +239,16 @@ def test_the_case_page_has_the_utilization_panel(nurse, review, web_as, cm):
 )
 def test_pages_render_for_the_ur_nurse(nurse, library, web_as, url):
     assert web_as(nurse).get(url).status_code == 200
+
+
+def test_review_list_and_advisor_queue_record_a_read_of_each_patient_listed(nurse, advisor, review, web_as):
+    services.review_evaluate(actor=nurse, review_id=review.pk)
+    services.review_escalate(actor=nurse, review_id=review.pk, reason="Stable since yesterday")
+    before = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    assert web_as(nurse).get("/utilization/reviews/?status=escalated").status_code == 200
+    assert web_as(advisor).get("/utilization/advisor/").status_code == 200
+    events = AuditEvent.objects.filter(pk__gt=before, action__in=["review.list", "advisor_queue.view"])
+    assert sorted((e.action, e.patient_id, e.user_id) for e in events) == [
+        ("advisor_queue.view", review.patient_id, advisor.user_id),
+        ("review.list", review.patient_id, nurse.user_id),
+    ]

@@ -9,7 +9,7 @@ from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
 
 from casebridge.api.base import actor_of
-from casebridge.audit.recorder import audit_record_many
+from casebridge.audit.recorder import audit_listed
 
 MAX_LIMIT = 200
 MAX_OFFSET = 10_000_000
@@ -37,12 +37,10 @@ class PatientAuditedPagination(BoundedLimitOffsetPagination):
         page = super().paginate_queryset(queryset, pagination, request, **params)
         items = list(page[self.items_attribute])
         page[self.items_attribute] = items
-        patient_ids = sorted({pid for item in items if (pid := getattr(item, "patient_id", None)) is not None})
-        if patient_ids:
-            audit_record_many(
-                actor=actor_of(request),
-                action=self.audit_action,
-                patient_ids=patient_ids,
-                detail={"path": request.path, "offset": pagination.offset, "limit": pagination.limit},
-            )
+        audit_listed(
+            actor=actor_of(request),
+            action=self.audit_action,
+            rows=items,
+            detail={"path": request.path, "offset": pagination.offset, "limit": pagination.limit},
+        )
         return page

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connections, models, router
@@ -171,3 +171,10 @@ def audit_record_many(*, actor: Actor, action: str, patient_ids: list[int], deta
         )
         for pid in patient_ids
     )
+
+
+def audit_listed(*, actor: Actor, action: str, rows: Iterable[Any], detail: dict[str, Any]) -> None:
+    """A list page or API list was read: one event per distinct patient among the rows' ``patient_id``
+    (rows without a patient name nobody and add nothing)."""
+    patient_ids = sorted({pid for row in rows if (pid := getattr(row, "patient_id", None)) is not None})
+    audit_record_many(actor=actor, action=action, patient_ids=patient_ids, detail=detail)

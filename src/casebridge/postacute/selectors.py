@@ -14,7 +14,7 @@ from statistics import median
 from django.db.models import Q, QuerySet
 
 from casebridge.accounts.permissions import require
-from casebridge.audit.recorder import audit_record, audit_record_many
+from casebridge.audit.recorder import audit_listed, audit_record
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound
 from casebridge.postacute.lifecycle import RECEIVER_VISIBLE
@@ -134,14 +134,9 @@ QUEUE_LIMIT = 200
 def referral_queue(*, actor: Actor, direction: str, status: str = "") -> list[Referral]:
     """The referral queue page: the newest referrals of one direction, each patient's read recorded."""
     referrals = list(referral_list(actor=actor, direction=direction, status=status)[:QUEUE_LIMIT])
-    patient_ids = sorted({r.patient_id for r in referrals})
-    if patient_ids:
-        audit_record_many(
-            actor=actor,
-            action="referral.queue.view",
-            patient_ids=patient_ids,
-            detail={"direction": direction, "status": status},
-        )
+    audit_listed(
+        actor=actor, action="referral.queue.view", rows=referrals, detail={"direction": direction, "status": status}
+    )
     return referrals
 
 

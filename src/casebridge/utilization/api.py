@@ -6,7 +6,6 @@ from ninja import Field, Path, Query, Router, Schema, Status
 
 from casebridge.api.base import actor_of
 from casebridge.api.types import MAX_ID
-from casebridge.audit.recorder import audit_record
 from casebridge.utilization import selectors, services
 from casebridge.utilization.criteria import LEVEL_ORDER
 from casebridge.utilization.models import (
@@ -65,10 +64,7 @@ class ReviewFilters(Schema):
 
 @router.get("/reviews", response=list[ReviewOut])
 def reviews(request: HttpRequest, filters: Query[ReviewFilters]) -> list[UtilizationReview]:
-    actor = actor_of(request)
-    rows = list(selectors.review_list(actor=actor, **filters.dict())[:500])
-    audit_record(actor=actor, action="review.list", detail={k: v for k, v in filters.dict().items() if v is not None})
-    return rows
+    return selectors.reviews_listed(actor=actor_of(request), limit=500, **filters.dict())
 
 
 class ReviewIn(Schema):
@@ -521,7 +517,9 @@ class AvoidableFilters(Schema):
 
 @router.get("/avoidable-days", response=list[AvoidableDayOut])
 def avoidable_days(request: HttpRequest, filters: Query[AvoidableFilters]) -> list[AvoidableDay]:
-    return list(selectors.avoidable_days(actor=actor_of(request), **filters.dict())[:1000])
+    return selectors.avoidable_days_listed(
+        actor=actor_of(request), action="avoidable_days.list", limit=1000, **filters.dict()
+    )
 
 
 class AvoidableDayIn(Schema):

@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Count, F, Min, Q, QuerySet
 
 from casebridge.accounts.permissions import can, require
-from casebridge.audit.recorder import audit_record
+from casebridge.audit.recorder import audit_listed, audit_record
 from casebridge.clinical.coding import EncounterClass
 from casebridge.clinical.models import Encounter
 from casebridge.hospital.rules import observation, ur_determination
@@ -166,10 +166,19 @@ def review_list(
     return qs.order_by("due_at", "pk")
 
 
-def advisor_queue(*, actor: Actor) -> dict[str, list[Any]]:
-    """The physician advisor's work: escalated reviews (oldest due first) and open determinations."""
+def reviews_listed(*, actor: Actor, limit: int, **filters: Any) -> list[UtilizationReview]:
+    """A list of reviews as shown (page or API), each listed patient recorded as read."""
+    rows = list(review_list(actor=actor, **filters)[:limit])
+    given = {k: v for k, v in filters.items() if v is not None}
+    audit_listed(actor=actor, action="review.list", rows=rows, detail={**given, "rows": len(rows)})
+    return rows
+
+
+def advisor_queue(*, actor: Actor, audit: bool = False) -> dict[str, list[Any]]:
+    """The physician advisor's work: escalated reviews (oldest due first) and open determinations.
+    ``audit``: the queue is being shown, so each listed patient is recorded as read."""
     require(actor, "case.view")
-    return {
+    queue: dict[str, list[Any]] = {
         "reviews": list(
             reviews_owned(actor)
             .filter(status=ReviewStatus.ESCALATED)
@@ -189,6 +198,14 @@ def advisor_queue(*, actor: Actor) -> dict[str, list[Any]]:
             .order_by("notice_due_at")[:200]
         ),
     }
+    if audit:
+        audit_listed(
+            actor=actor,
+            action="advisor_queue.view",
+            rows=[row for rows in queue.values() for row in rows],
+            detail={k: len(v) for k, v in queue.items()},
+        )
+    return queue
 
 
 def determination_get(*, actor: Actor, determination_id: int) -> Determination:
@@ -335,6 +352,13 @@ def avoidable_days(
     if date_to is not None:
         qs = qs.filter(day__lte=date_to)
     return qs.order_by("-day", "-pk")
+
+
+def avoidable_days_listed(*, actor: Actor, action: str, limit: int, **filters: Any) -> list[AvoidableDay]:
+    """The newest avoidable days for a page or an API list, each listed patient recorded as read."""
+    days = list(avoidable_days(actor=actor, **filters)[:limit])
+    audit_listed(actor=actor, action=action, rows=days, detail={"rows": len(days)})
+    return days
 
 
 @dataclass

@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from casebridge.accounts.permissions import can, require
-from casebridge.audit.recorder import audit_record, audit_record_many
 from casebridge.kernel import clock
 from casebridge.kernel.errors import DomainError, NotFound, PermissionDenied
 from casebridge.utilization import criteria, selectors, services
@@ -65,8 +64,7 @@ def review_list_view(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or "open"
     if status not in ("open", "pending", "escalated", "completed"):
         status = "open"
-    rows = list(selectors.review_list(actor=actor, status=status)[:300])
-    audit_record(actor=actor, action="review.list", detail={"status": status, "rows": len(rows)})
+    rows = selectors.reviews_listed(actor=actor, status=status, limit=300)
     return render(request, "utilization/reviews.html", {"reviews": rows, "status": status, "now": clock.now()})
 
 
@@ -174,8 +172,7 @@ def review_schedule_view(request: HttpRequest, encounter_id: int) -> HttpRespons
 @actor_required
 def advisor_queue_view(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    queue = selectors.advisor_queue(actor=actor)
-    audit_record(actor=actor, action="advisor_queue.view", detail={k: len(v) for k, v in queue.items()})
+    queue = selectors.advisor_queue(actor=actor, audit=True)
     return render(request, "utilization/advisor_queue.html", {**queue, "now": clock.now()})
 
 
@@ -430,12 +427,7 @@ def _avoidable_days_page(
             initial=initial, encounters=selectors.stays_to_pick(actor=actor), reasons=reasons, auto_id="ad_%s"
         )
     report = selectors.avoidable_day_report(actor=actor)
-    days = list(selectors.avoidable_days(actor=actor)[:100])
-    patient_ids = sorted({d.patient_id for d in days if d.patient_id})
-    if patient_ids:  # one read per patient listed, as every list of patients does
-        audit_record_many(
-            actor=actor, action="avoidable_days.view", patient_ids=patient_ids, detail={"rows": len(days)}
-        )
+    days = selectors.avoidable_days_listed(actor=actor, action="avoidable_days.view", limit=100)
     return render(
         request,
         "utilization/avoidable_days.html",
