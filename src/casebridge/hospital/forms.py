@@ -50,6 +50,12 @@ class AuthorizationUpdateForm(forms.Form):
     next_review_on = forms.DateField(label="Next review date", required=False, widget=DATE)
     note = forms.CharField(max_length=500, required=False)
 
+    @classmethod
+    def for_authorization(cls, authorization: Any) -> AuthorizationUpdateForm:
+        """The form filled with the authorization as it stands, prefixed so several fit on one page."""
+        initial = {name: getattr(authorization, name) for name in cls.base_fields}
+        return cls(initial=initial, prefix=f"auth{authorization.pk}")
+
 
 class SendForm(forms.Form):
     insurer = forms.ChoiceField(label="Insurer on CaseBridge", required=False)

@@ -88,23 +88,7 @@ def _stay_context(request: HttpRequest, stay_id: int, **forms: Any) -> dict[str,
         "risk": stay.risk_detail or {},
         "authorizations": auths,
         "authorization_rows": [
-            (
-                a,
-                auth_forms.get(a.pk)
-                or f.AuthorizationUpdateForm(
-                    initial={
-                        "version": a.version,
-                        "status": a.status,
-                        "reference_number": a.reference_number,
-                        "approved_level_of_care": a.approved_level_of_care,
-                        "approved_days": a.approved_days,
-                        "next_review_on": a.next_review_on,
-                        "note": a.note,
-                    },
-                    prefix=f"auth{a.pk}",
-                ),
-            )
-            for a in auths
+            (a, auth_forms.get(a.pk) or f.AuthorizationUpdateForm.for_authorization(a)) for a in auths
         ],
         "packets": list(stay.packets.order_by("-pk")[:10]),
         "denials": list(stay.denials.select_related("authorization").order_by("-received_at")),
