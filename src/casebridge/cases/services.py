@@ -14,7 +14,7 @@ from casebridge.cases.models import CareTeamMember, Case, CaseStatusChange, Case
 from casebridge.cases.selectors import cases_owned
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
-from casebridge.kernel.errors import NotFound, StaleVersion, ValidationFailed
+from casebridge.kernel.errors import NotFound, ValidationFailed
 from casebridge.kernel.validation import validate_model
 from casebridge.kernel.versioning import lock_at_version
 from casebridge.patients.models import Patient
@@ -186,13 +186,9 @@ def case_walk(
         raise ValidationFailed.on("status", f"unknown status in {[str(s) for s in steps]!r}") from exc
     why = reason.strip()
     with transaction.atomic():
-        if locked is not None and locked.pk == case_id and locked.organization_id == actor.organization_id:
-            if version is not None and locked.version != version:
-                raise StaleVersion("case")
-            case = locked
-            case.version += 1
-        else:
-            case = lock_at_version(cases_owned(actor), case_id, version, "case")
+        case = lock_at_version(
+            cases_owned(actor), case_id, version, "case", held=locked, organization_id=actor.organization_id
+        )
         snapshots: list[Case] = []
         changes: list[CaseStatusChange] = []
         events = []

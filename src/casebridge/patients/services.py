@@ -10,7 +10,7 @@ from casebridge.accounts.permissions import require
 from casebridge.audit.recorder import audit_record
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
-from casebridge.kernel.errors import NotFound, StaleVersion, ValidationFailed
+from casebridge.kernel.errors import NotFound, ValidationFailed
 from casebridge.kernel.validation import validate_model
 from casebridge.kernel.versioning import lock_at_version
 from casebridge.patients.identifiers import mbi_is_valid, normalize_mbi
@@ -80,13 +80,9 @@ def patient_update(
     if unknown:
         raise ValidationFailed.on(sorted(unknown)[0], "is not a patient field")
     with transaction.atomic():
-        if locked is not None and locked.pk == patient_id and locked.organization_id == actor.organization_id:
-            if version is not None and locked.version != version:
-                raise StaleVersion("patient")
-            patient = locked
-            patient.version += 1
-        else:
-            patient = lock_at_version(patients_owned(actor), patient_id, version, "patient")
+        patient = lock_at_version(
+            patients_owned(actor), patient_id, version, "patient", held=locked, organization_id=actor.organization_id
+        )
         if patient.organization_id == actor.organization_id:
             patient.organization = actor.organization  # the actor's row: no existence query when validating
         consent_before = patient.consent_to_share
