@@ -155,22 +155,10 @@ def audit_record_many(*, actor: Actor, action: str, patient_ids: list[int], deta
                 params,
             )
         return
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            at=at,
-            user=actor.user,
-            username=actor.user.username,
-            organization=actor.organization,
-            roles=roles,
-            action=action,
-            patient_id=pid,
-            object_type="patients.patient",
-            object_id=str(pid),
-            client_ip=actor.client_ip,
-            detail=detail,
-        )
-        for pid in patient_ids
-    )
+    events = [audit_event(actor=actor, action=action, patient=pid, detail=detail) for pid in patient_ids]
+    for event in events:  # the same row the INSERT ... SELECT above writes
+        event.at, event.object_type, event.object_id = at, "patients.patient", str(event.patient_id)
+    AuditEvent.objects.bulk_create(events)
 
 
 def audit_listed(*, actor: Actor, action: str, rows: Iterable[Any], detail: dict[str, Any]) -> None:
