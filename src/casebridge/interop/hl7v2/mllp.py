@@ -1,9 +1,9 @@
-"""The MLLP listener: python-hl7's asyncio server (``hl7.mllp.start_hl7_server``) and its framing.
+"""The MLLP listener: python-hl7's asyncio MLLP streams and framing.
 
-Each connection is read one frame at a time (<VT> message <FS><CR>); the message is applied in a
-worker thread (Django's ORM is synchronous), and the ACK is written after the transaction committed.
-Messages on one connection are handled in order, as original-mode acknowledgement requires; many
-connections are served at once, each waiting only for its own messages.
+Each connection is read one frame at a time (<VT> message <FS><CR>); the message is applied and the
+ACK is written after its transaction committed. Messages on one connection are handled in order, as
+original-mode acknowledgement requires; many connections are served at once, each waiting only for
+its own messages.
 
 Bad input never stops the listener:
 - a frame that is not HL7 (binary garbage, a half message, no MSH) gets an AR with the reason;
@@ -12,12 +12,17 @@ Bad input never stops the listener:
   cannot be framed reliably);
 - a connection that sends nothing for ``idle_timeout`` seconds, or ends mid-frame, is closed.
 
-Database work runs in ``workers`` slots; each connection sticks to the least busy slot when it
-connects. A slot is a thread of this process (``processes=0``, what the tests use: they share the
-test database's session setup) or, with ``processes=N``, one of N worker processes (spawned, each
-with its own Django and one database session), so message handling, which is CPU-bound Python,
-uses every core instead of taking turns on one interpreter lock. A worker process applies its
-messages one at a time; the asyncio front only frames bytes and writes ACKs.
+Where messages are applied:
+- ``processes=N`` (production, ``casebridge mllp``): N worker processes, each with its own Django and
+  one database session, so message handling, which is CPU-bound Python, uses every core. This
+  process only accepts connections and hands each one, as its socket, to the worker process serving
+  the fewest; that worker then reads, applies and acknowledges the connection's messages itself, so
+  no message crosses a process boundary (which cost as much CPU as a tenth of applying it). A worker
+  that dies is replaced; its connections are dropped, and senders reconnect and resend what was not
+  acknowledged.
+- ``processes=0`` (what most tests use: they share the test database's session setup): ``workers``
+  single-thread executors in this process; each connection sticks to the least busy one, so its
+  messages run in order on one thread with one warm database session.
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ import contextlib
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+import socket
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
@@ -43,6 +50,152 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_BYTES = int(os.environ.get("CASEBRIDGE_MLLP_MAX_BYTES", str(1024 * 1024)))
 DEFAULT_IDLE_TIMEOUT = float(os.environ.get("CASEBRIDGE_MLLP_IDLE_TIMEOUT", "600"))
 DEFAULT_WORKERS = int(os.environ.get("CASEBRIDGE_MLLP_WORKERS", "8"))
+
+Apply = Callable[[bytes], Awaitable[bytes]]
+
+
+def nak(reason: str, facility: str) -> bytes:
+    """An AR for input that is not a message at all (no header to answer)."""
+    return build_ack(None, REJECTED, text=reason, error_code="100", facility=facility).encode("utf-8")
+
+
+async def serve_connection(
+    reader: Any, writer: Any, apply: Apply, *, facility: str, max_bytes: int, idle_timeout: float
+) -> None:
+    """Read frames from one connection until it ends; answer each with ``apply``'s ACK, or a NAK."""
+    peer = writer.get_extra_info("peername")
+    try:
+        while True:
+            try:
+                block = await asyncio.wait_for(reader.readblock(), timeout=idle_timeout)
+            except asyncio.IncompleteReadError as exc:
+                if exc.partial.strip():
+                    log.warning("MLLP %s closed mid-frame (%d bytes dropped)", peer, len(exc.partial))
+                return
+            except TimeoutError:
+                log.info("MLLP %s idle for %ss: closing", peer, idle_timeout)
+                return
+            except InvalidBlockError:
+                writer.writeblock(nak("the frame does not start with the MLLP start block <VT>", facility))
+                await writer.drain()
+                continue
+            except ValueError:  # over the limit: the library dropped the buffered part of the frame
+                writer.writeblock(nak(f"the frame is larger than the limit of {max_bytes} bytes", facility))
+                await writer.drain()
+                return
+            writer.writeblock(await apply(block))
+            await writer.drain()
+    except (ConnectionError, OSError) as exc:
+        log.info("MLLP %s: %s", peer, exc)
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError, OSError):
+            await writer.wait_closed()
+
+
+@dataclass
+class _WorkerProcess:
+    process: Any
+    control: socket.socket  # this end of a SOCK_SEQPACKET pair: sockets out, b"d" (a connection ended) back
+    load: int = 0
+
+
+class WorkerProcesses:
+    """N spawned worker processes (see ``worker.serve``) and the connections each is serving."""
+
+    def __init__(self, feed: Feed, processes: int, *, max_bytes: int, idle_timeout: float) -> None:
+        self.count = processes
+        self.args = (
+            feed.organization.pk,
+            feed.channel,
+            connections["default"].settings_dict["NAME"],  # the listener's database, also under test
+            max_bytes,
+            idle_timeout,
+        )
+        self.context = multiprocessing.get_context("spawn")
+        self.workers: list[_WorkerProcess] = []
+        self.stopping = False
+        self.spawned = 0
+
+    async def start(self) -> None:
+        """Start the processes and wait until each has Django set up and the organization loaded."""
+        started = await asyncio.gather(*(self._spawn() for _ in range(self.count)))
+        self.workers.extend(started)
+
+    async def _spawn(self) -> _WorkerProcess:
+        loop = asyncio.get_running_loop()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.spawned += 1
+        process = self.context.Process(
+            target=worker.serve, args=(theirs, *self.args), name=f"mllp-worker-{self.spawned}", daemon=True
+        )
+        process.start()
+        theirs.close()
+        ours.setblocking(False)
+        if await loop.sock_recv(ours, 16) != b"ready":
+            ours.close()
+            process.join(5)
+            raise RuntimeError(f"MLLP worker process {process.name} failed to start (exit code {process.exitcode})")
+        entry = _WorkerProcess(process, ours)
+        loop.add_reader(ours.fileno(), self._heard_from, entry)
+        return entry
+
+    def _heard_from(self, entry: _WorkerProcess) -> None:
+        try:
+            data = entry.control.recv(64)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if data:
+            entry.load -= data.count(b"d")
+            return
+        # The worker is gone (it crashed or was killed): its connections died with it.
+        asyncio.get_running_loop().remove_reader(entry.control.fileno())
+        entry.control.close()
+        if entry in self.workers:
+            self.workers.remove(entry)
+        if not self.stopping:
+            name, code = entry.process.name, entry.process.exitcode
+            log.error("MLLP worker %s ended (exit code %s): starting another", name, code)
+            asyncio.get_running_loop().create_task(self._replace())
+
+    async def _replace(self) -> None:
+        try:
+            self.workers.append(await self._spawn())
+        except (RuntimeError, OSError):
+            log.exception("could not replace an MLLP worker process")
+
+    def hand_over(self, conn: socket.socket) -> None:
+        """Give an accepted connection to the least busy worker; this process keeps no copy of it."""
+        try:
+            while self.workers:
+                entry = min(self.workers, key=lambda w: w.load)
+                try:
+                    socket.send_fds(entry.control, [b"c"], [conn.fileno()])
+                except (BlockingIOError, InterruptedError):
+                    log.warning("MLLP worker %s is not taking connections", entry.process.name)
+                    return  # the sender sees the connection close and reconnects
+                except OSError:
+                    self._heard_from(entry)  # gone: forget it, then try the next one
+                    continue
+                entry.load += 1
+                return
+            log.error("no MLLP worker process is running: connection dropped")
+        finally:
+            conn.close()
+
+    async def stop(self) -> None:
+        self.stopping = True
+        loop = asyncio.get_running_loop()
+        for entry in self.workers:
+            loop.remove_reader(entry.control.fileno())
+            entry.control.close()  # the worker sees its control socket end, closes its connections and exits
+        for entry in self.workers:
+            await loop.run_in_executor(None, entry.process.join, 10)
+            if entry.process.is_alive():
+                entry.process.terminate()
+        self.workers.clear()
 
 
 class MllpListener:
@@ -62,77 +215,58 @@ class MllpListener:
         self.port = port
         self.max_bytes = max_bytes
         self.idle_timeout = idle_timeout
-        # One single-thread executor per database worker, and each connection sticks to one of them
-        # (the least busy when it connects): its messages run in order on one thread, which keeps one
-        # warm database session, instead of hopping between threads and their cold sessions.
         self.processes = processes
-        self.executors: list[Executor]
-        if processes > 0:
-            context = multiprocessing.get_context("spawn")
-            initargs = (feed.organization.pk, feed.channel)
-            self.executors = [
-                ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=worker.init, initargs=initargs)
-                for _ in range(processes)
-            ]
-        else:
-            self.executors = [
-                ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mllp-db{n}") for n in range(workers)
-            ]
+        self.pool = (
+            WorkerProcesses(feed, processes, max_bytes=max_bytes, idle_timeout=idle_timeout) if processes else None
+        )
+        threads = 0 if processes else workers
+        self.executors = [ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mllp-db{n}") for n in range(threads)]
         self.load = [0] * len(self.executors)
         self.server: asyncio.base_events.Server | None = None
+        self.listening: socket.socket | None = None
+        self.accepting: asyncio.Task[None] | None = None
         self.connections = 0
 
-    def _receive(self, block: bytes) -> bytes:
-        return worker.receive_with(self.feed, block)
-
-    def _nak(self, reason: str) -> bytes:
-        return build_ack(None, REJECTED, text=reason, error_code="100", facility=self.feed.facility).encode("utf-8")
-
     async def _handle(self, reader: Any, writer: Any) -> None:
+        """A connection in thread mode: its messages run on the least busy executor's thread."""
         self.connections += 1
         slot = self.load.index(min(self.load))
         self.load[slot] += 1
         executor = self.executors[slot]
         loop = asyncio.get_running_loop()
-        peer = writer.get_extra_info("peername")
+
+        def apply(block: bytes) -> Awaitable[bytes]:
+            return loop.run_in_executor(executor, worker.receive_with, self.feed, block)
+
         try:
-            while True:
-                try:
-                    block = await asyncio.wait_for(reader.readblock(), timeout=self.idle_timeout)
-                except asyncio.IncompleteReadError as exc:
-                    if exc.partial.strip():
-                        log.warning("MLLP %s closed mid-frame (%d bytes dropped)", peer, len(exc.partial))
-                    return
-                except TimeoutError:
-                    log.info("MLLP %s idle for %ss: closing", peer, self.idle_timeout)
-                    return
-                except InvalidBlockError:
-                    writer.writeblock(self._nak("the frame does not start with the MLLP start block <VT>"))
-                    await writer.drain()
-                    continue
-                except ValueError:  # over the limit: the library dropped the buffered part of the frame
-                    writer.writeblock(self._nak(f"the frame is larger than the limit of {self.max_bytes} bytes"))
-                    await writer.drain()
-                    return
-                receive = worker.receive if self.processes else self._receive
-                ack = await loop.run_in_executor(executor, receive, block)
-                writer.writeblock(ack)
-                await writer.drain()
-        except (ConnectionError, OSError) as exc:
-            log.info("MLLP %s: %s", peer, exc)
+            facility, max_bytes, idle = self.feed.facility, self.max_bytes, self.idle_timeout
+            await serve_connection(reader, writer, apply, facility=facility, max_bytes=max_bytes, idle_timeout=idle)
         finally:
             self.connections -= 1
             self.load[slot] -= 1
-            writer.close()
-            with contextlib.suppress(ConnectionError, OSError):
-                await writer.wait_closed()
+
+    async def _accept(self) -> None:
+        assert self.listening is not None and self.pool is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                conn, _ = await loop.sock_accept(self.listening)
+            except OSError as exc:  # e.g. too many open files: wait a moment instead of spinning
+                log.warning("MLLP accept failed: %s", exc)
+                await asyncio.sleep(0.5)
+                continue
+            self.pool.hand_over(conn)
 
     async def start(self) -> int:
         """Start listening; returns the bound port (useful with port 0). Worker processes are started
         (Django set up, organization loaded) before the port opens."""
-        if self.processes:
-            loop = asyncio.get_running_loop()
-            await asyncio.gather(*(loop.run_in_executor(ex, worker.ready) for ex in self.executors))
+        if self.pool is not None:
+            await self.pool.start()
+            self.listening = socket.create_server((self.host, self.port), backlog=128)
+            self.listening.setblocking(False)
+            self.port = self.listening.getsockname()[1]
+            self.accepting = asyncio.get_running_loop().create_task(self._accept())
+            return self.port
         self.server = await start_hl7_server(
             self._handle, host=self.host, port=self.port, limit=self.max_bytes, reuse_address=True
         )
@@ -144,26 +278,34 @@ class MllpListener:
         port = await self.start()
         if ready is not None:
             ready(port)
-        assert self.server is not None
         try:
-            async with self.server:
-                await self.server.serve_forever()
+            await asyncio.Event().wait()  # until cancelled (Ctrl+C, SIGTERM)
         finally:
-            if self.processes:  # never leave worker processes behind
-                for executor in self.executors:
-                    executor.shutdown(wait=False, cancel_futures=True)
+            await self.stop()  # never leave worker processes behind
 
     def _close_worker_connections(self) -> None:
         """Close each worker thread's database connection (Django connections belong to their thread),
         so a stopped listener leaves no database session open."""
-        close = worker.close if self.processes else connections.close_all
-        for future in [executor.submit(close) for executor in self.executors]:
+        for future in [executor.submit(connections.close_all) for executor in self.executors]:
             future.result(timeout=10)
 
     async def stop(self) -> None:
+        if self.accepting is not None:
+            self.accepting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.accepting
+            self.accepting = None
+        if self.listening is not None:
+            self.listening.close()
+            self.listening = None
+        if self.pool is not None:
+            await self.pool.stop()
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
-        await asyncio.get_running_loop().run_in_executor(None, self._close_worker_connections)
-        for executor in self.executors:
-            executor.shutdown(wait=True, cancel_futures=True)
+            self.server = None
+        if self.executors:
+            await asyncio.get_running_loop().run_in_executor(None, self._close_worker_connections)
+            for executor in self.executors:
+                executor.shutdown(wait=True, cancel_futures=True)
+            self.executors = []

@@ -1,4 +1,5 @@
-"""What runs inside an MLLP worker process (``casebridge mllp --processes N``).
+"""What runs inside an MLLP worker process (``casebridge mllp --processes N``), and the one-message
+step that thread mode shares with it.
 
 Spawned children import this module to find their functions before Django is set up, so it imports
 nothing of Django or of the models at module level.
@@ -6,27 +7,118 @@ nothing of Django or of the models at module level.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
+import socket
+from collections.abc import Awaitable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 log = logging.getLogger(__name__)
 
-_feed: Any = None
 
-
-def init(organization_id: int, channel: str) -> None:
-    """Runs once in each worker process: Django, the organization and its integration actor."""
+def serve(
+    control: socket.socket,
+    organization_id: int,
+    channel: str,
+    database: str,
+    max_bytes: int,
+    idle_timeout: float,
+) -> None:
+    """A worker process: set up Django, say ``ready`` on ``control``, then serve every connection the
+    listener hands over (as a socket, over ``control``) until the listener closes ``control``."""
     _exit_with_parent()
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group: the listener stops us
+    feed = _setup(organization_id, channel, database)
+    control.send(b"ready")
+    asyncio.run(_serve(control, feed, max_bytes, idle_timeout))
+
+
+def _setup(organization_id: int, channel: str, database: str) -> Any:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casebridge.config.settings")
     import django
 
     django.setup()
+    from django.db import connections
+
     from casebridge.accounts.models import Organization
     from casebridge.interop.hl7v2.receiver import Feed
 
-    global _feed
-    _feed = Feed(Organization.objects.get(pk=organization_id), channel=channel)
+    # The listener's database, which differs from the settings' under test (pytest-django renames it).
+    connections["default"].settings_dict["NAME"] = database
+    feed = Feed(Organization.objects.get(pk=organization_id), channel=channel)
+    connections.close_all()  # this thread's session: messages are applied on the database thread
+    return feed
+
+
+async def _serve(control: socket.socket, feed: Any, max_bytes: int, idle_timeout: float) -> None:
+    from hl7.mllp.streams import HL7StreamProtocol, HL7StreamReader
+
+    from casebridge.interop.hl7v2.mllp import serve_connection
+
+    loop = asyncio.get_running_loop()
+    ended = loop.create_future()
+    serving: set[asyncio.Task[Any]] = set()
+
+    # One database thread (Django's ORM is synchronous, and its session belongs to the thread): the
+    # process applies one message at a time while its event loop keeps reading the other connections.
+    database_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mllp-db")
+
+    def apply(block: bytes) -> Awaitable[bytes]:
+        return loop.run_in_executor(database_thread, receive_with, feed, block)
+
+    async def handle(reader: Any, writer: Any) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        serving.add(task)
+        try:
+            await serve_connection(
+                reader, writer, apply, facility=feed.facility, max_bytes=max_bytes, idle_timeout=idle_timeout
+            )
+        finally:
+            serving.discard(task)
+            with contextlib.suppress(OSError):  # the listener may be gone or stopping
+                control.send(b"d")  # the listener counts this process's connections
+
+    async def adopt(conn: socket.socket) -> None:
+        conn.setblocking(False)
+        reader = HL7StreamReader(limit=max_bytes)
+        await loop.connect_accepted_socket(lambda: HL7StreamProtocol(reader, handle), conn)
+
+    def handed_over() -> None:
+        try:
+            data, fds, _, _ = socket.recv_fds(control, 16, 8)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data, fds = b"", []
+        for fd in fds:
+            if data:
+                loop.create_task(adopt(socket.socket(fileno=fd)))
+            else:
+                os.close(fd)
+        if not data and not ended.done():  # the listener closed its end: stop
+            loop.remove_reader(control.fileno())
+            ended.set_result(None)
+
+    control.setblocking(False)
+    loop.add_reader(control.fileno(), handed_over)
+    await ended
+    for task in list(serving):
+        task.cancel()
+    await asyncio.gather(*serving, return_exceptions=True)
+    await loop.run_in_executor(database_thread, _close_connections)
+    database_thread.shutdown()
+
+
+def _close_connections() -> None:
+    from django.db import connections
+
+    connections.close_all()
 
 
 def _exit_with_parent() -> None:
@@ -41,10 +133,6 @@ def _exit_with_parent() -> None:
         pass
 
 
-def ready() -> int:
-    return os.getpid()
-
-
 def receive_with(feed: Any, block: bytes) -> bytes:
     """Apply one framed message with ``feed``; the ACK's bytes."""
     from django.db import close_old_connections
@@ -53,14 +141,3 @@ def receive_with(feed: Any, block: bytes) -> bytes:
     receipt = feed.receive(block)
     log.info("HL7 %s %s -> %s %s", receipt.trigger, receipt.control_id, receipt.code, receipt.reason)
     return bytes(receipt.ack.encode("utf-8"))
-
-
-def receive(block: bytes) -> bytes:
-    assert _feed is not None, "worker not initialised"
-    return receive_with(_feed, block)
-
-
-def close() -> None:
-    from django.db import connections
-
-    connections.close_all()

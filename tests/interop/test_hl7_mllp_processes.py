@@ -1,0 +1,113 @@
+"""The MLLP listener as ``casebridge mllp`` runs it: worker processes that are handed the connections.
+
+PostgreSQL only: the worker processes open their own sessions on the test database, which the
+in-memory SQLite test database cannot share.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+
+import pytest
+
+from casebridge.cases.models import Case
+from casebridge.interop.hl7v2.mllp import MllpListener
+from casebridge.interop.hl7v2.receiver import Feed
+from casebridge.interop.models import Hl7Message
+from casebridge.patients.models import Patient
+from tests.interop.hl7_support import RunningListener, adt, frame, msa, read_frame, send
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def listener(hospital):
+    listener = MllpListener(Feed(hospital), host="127.0.0.1", port=0, max_bytes=64 * 1024, idle_timeout=20, processes=2)
+    with RunningListener(listener):
+        yield listener
+
+
+def test_worker_processes_apply_messages_from_concurrent_connections(listener, hospital):
+    codes: list[list[str]] = []
+
+    def stay(n: int) -> None:
+        acks = send(
+            listener.port,
+            adt("A01", control=f"p{n}-1", mrn=f"PROC-{n}", visit=f"PV-{n}"),
+            adt("A03", control=f"p{n}-2", mrn=f"PROC-{n}", visit=f"PV-{n}", discharge="20260305120000"),
+        )
+        codes.append([msa(a)[1] for a in acks])
+
+    clients = [threading.Thread(target=stay, args=(n,)) for n in range(4)]
+    for c in clients:
+        c.start()
+    for c in clients:
+        c.join(60)
+    assert codes == [["AA", "AA"]] * 4
+    assert Case.objects.filter(organization=hospital, status="transition").count() == 4
+    assert Hl7Message.objects.filter(ack_code="AA", channel="mllp").count() == 8
+
+
+def _loads(listener: MllpListener, expected: list[int]) -> list[int]:
+    """The workers' connection counts once they settle on ``expected`` (they are reported back
+    asynchronously), or as they are after 10 seconds."""
+    deadline = time.monotonic() + 10
+    while True:
+        loads = sorted(w.load for w in listener.pool.workers)
+        if loads == expected or time.monotonic() > deadline:
+            return loads
+        time.sleep(0.05)
+
+
+def test_connections_are_spread_over_the_worker_processes_and_counted_back(listener):
+    opened = [socket.create_connection(("127.0.0.1", listener.port), timeout=15) for _ in range(4)]
+    try:
+        for n, sock in enumerate(opened):
+            sock.sendall(frame(adt("A08", control=f"spread-{n}", mrn=f"SPREAD-{n}", visit="")))
+            assert msa(read_frame(sock))[1] == "AA"
+        assert _loads(listener, [2, 2]) == [2, 2]
+    finally:
+        for sock in opened:
+            sock.close()
+    assert _loads(listener, [0, 0]) == [0, 0]
+
+
+def test_bad_input_gets_a_nak_from_a_worker_process_and_changes_nothing(listener):
+    with socket.create_connection(("127.0.0.1", listener.port), timeout=15) as sock:
+        sock.sendall(frame(b"\x00\xffnot hl7 at all"))
+        assert msa(read_frame(sock))[1] == "AR"
+        sock.sendall(frame(adt("A01", control="after-garbage", mrn="PROC-G")))
+        assert msa(read_frame(sock))[1:3] == ["AA", "after-garbage"]
+    assert Patient.objects.filter(identifiers__value="PROC-G").count() == 1
+    assert Hl7Message.objects.filter(ack_code="AA").count() == 1
+
+
+def test_a_worker_process_that_dies_is_replaced_and_the_listener_keeps_serving(listener):
+    victim = listener.pool.workers[0].process
+    os.kill(victim.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        pids = [w.process.pid for w in listener.pool.workers]
+        if len(pids) == 2 and victim.pid not in pids:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"the dead worker was not replaced: {pids}")
+    for n in range(3):  # whichever worker each connection lands on, it is served
+        (ack,) = send(listener.port, adt("A01", control=f"after-kill-{n}", mrn=f"PROC-K{n}", visit=f"KV-{n}"))
+        assert msa(ack)[1] == "AA"
+    assert Case.objects.count() == 3
+
+
+def test_stopping_the_listener_ends_its_worker_processes(hospital):
+    listener = MllpListener(Feed(hospital), host="127.0.0.1", port=0, processes=2)
+    with RunningListener(listener):
+        processes = [w.process for w in listener.pool.workers]
+        assert all(p.is_alive() for p in processes)
+        (ack,) = send(listener.port, adt("A01", control="stop-1"))
+        assert msa(ack)[1] == "AA"
+    assert not any(p.is_alive() for p in processes)
