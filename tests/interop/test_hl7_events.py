@@ -7,7 +7,10 @@ import pytest
 from casebridge.audit.models import AuditEvent
 from casebridge.cases.models import Case
 from casebridge.clinical.models import Encounter
+from casebridge.interop.hl7v2 import receiver
+from casebridge.interop.hl7v2.parsing import Hl7Problem
 from casebridge.interop.hl7v2.receiver import Feed
+from casebridge.kernel.errors import IllegalTransition, NotFound
 from casebridge.interop.models import Hl7Message, Hl7PatientMerge
 from casebridge.patients.models import Patient, PatientIdentifier
 from casebridge.tasks.models import Task
@@ -199,6 +202,49 @@ def test_a_repeated_control_id_is_acknowledged_again_without_being_applied_twice
     # The same control ID from another sending facility is another message.
     other = accepted(feed.receive(adt("A01", control="dup-1", facility="OTHERHOSP", mrn="X-1", visit="XV-1")))
     assert not other.duplicate
+
+
+def test_a_repeat_of_a_whole_stay_changes_nothing_and_gets_each_stored_ack(feed):
+    """Repeats are applied and rolled back at their log row: nothing of the second pass survives,
+    including the audit rows it would have written, and each answer is the one stored."""
+    stay = [
+        adt("A01", control="rs-1"),
+        adt("A08", control="rs-2", family="Okafor-Renamed"),
+        adt("A02", control="rs-3", location="ICU^2^A", prior_location="4W^401^B"),
+        adt("A03", control="rs-4", discharge="20260305120000"),
+    ]
+    firsts = [accepted(feed.receive(m)) for m in stay]
+    before, audits = state(), AuditEvent.objects.count()
+    logged = Hl7Message.objects.count()
+    agains = [accepted(feed.receive(m)) for m in stay]
+    assert [a.ack for a in agains] == [f.ack for f in firsts] and all(a.duplicate for a in agains)
+    assert state() == before and AuditEvent.objects.count() == audits and Hl7Message.objects.count() == logged
+    assert Patient.objects.get().family_name == "Okafor-Renamed"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        Hl7Problem("PID-3 carries no patient identifier (MRN)", error_code="101"),
+        IllegalTransition("the case cannot move"),
+        NotFound("no such visit"),
+    ],
+)
+def test_a_repeat_whose_second_pass_fails_still_gets_the_stored_ack(feed, monkeypatch, failure):
+    first = accepted(feed.receive(adt("A01", control="rf-1")))
+    before, audits = state(), AuditEvent.objects.count()
+
+    def fail(actor, message):
+        raise failure
+
+    monkeypatch.setattr(receiver, "apply_adt", fail)
+    again = accepted(feed.receive(adt("A01", control="rf-1")))
+    assert again.duplicate and again.ack == first.ack
+    # A message never accepted before gets the failure, with its reason, and is logged as refused.
+    new = feed.receive(adt("A01", control="rf-2", mrn="RF-2", visit="RFV-2"))
+    assert new.code == "AE" and not new.duplicate and new.reason == str(failure)
+    assert state() == before and AuditEvent.objects.count() == audits
+    assert Hl7Message.objects.get(control_id="rf-2").ack_code == "AE"
 
 
 @pytest.mark.parametrize("version", ["2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.8"])

@@ -4,8 +4,8 @@ The ACK is built only after the transaction commits, so an AA always means the c
 Anything that goes wrong rolls back the whole message and yields AE or AR with the reason; the
 rejection is then logged in its own small transaction. A message whose control ID (MSH-10) was
 already accepted from the same sending facility is answered with the ACK stored for it and not
-applied again, including when two connections deliver it at the same moment (the accepted-once
-constraint on ``Hl7Message`` makes the second transaction fail and roll back).
+applied again: the accepted-once constraint on ``Hl7Message`` makes the repeat's transaction fail at
+its log row and roll back whole, also when two connections deliver it at the same moment.
 """
 
 from __future__ import annotations
@@ -153,6 +153,12 @@ def _fast_path() -> Iterator[None]:
         yield
 
 
+def _problem(exc: Hl7Problem | DomainError) -> Hl7Problem:
+    if isinstance(exc, Hl7Problem):
+        return exc
+    return Hl7Problem(exc.detail, error_code="204" if isinstance(exc, NotFound) else "207")
+
+
 class Feed:
     """One organization's inbound ADT feed. Cheap to call from many threads: each call uses the
     calling thread's database connection; the actor is looked up once."""
@@ -196,27 +202,22 @@ class Feed:
             check_header(message)
         except Hl7Problem as problem:
             return self._refuse(header, problem, received_at)
-        stored = _duplicate(self.organization, header)
-        if stored is not None:
-            return Receipt(stored.ack, stored.ack_code, header.control_id, header.trigger, duplicate=True)
+        # No lookup for a repeat before applying: a repeated control ID is rare, and the accepted-once
+        # constraint stops its log row, which rolls the repeat back whole. Every way out but success
+        # then asks whether the message was accepted before and, if so, answers with the stored ACK.
         for attempt in (1, 2):
             try:
                 # First attempt without nested savepoints; a retry runs the plain path.
                 return self._apply(message, received_at, savepoints=attempt == 2)
             except IntegrityError:
-                stored = _duplicate(self.organization, header)
-                if stored is not None:  # the same message committed on another connection meanwhile
-                    return Receipt(stored.ack, stored.ack_code, header.control_id, header.trigger, duplicate=True)
+                if (repeat := self._repeat(header)) is not None:
+                    return repeat
                 if attempt == 2:
                     log.exception("HL7 message %s failed twice on a constraint", header.control_id)
                     conflict = Hl7Problem("the message conflicts with stored data", error_code="205")
                     return self._refuse(header, conflict, received_at)
-            except Hl7Problem as problem:
-                return self._refuse(header, problem, received_at)
-            except NotFound as exc:
-                return self._refuse(header, Hl7Problem(exc.detail, error_code="204"), received_at)
-            except DomainError as exc:
-                return self._refuse(header, Hl7Problem(exc.detail, error_code="207"), received_at)
+            except (Hl7Problem, DomainError) as exc:
+                return self._repeat(header) or self._refuse(header, _problem(exc), received_at)
             except DatabaseError:
                 # Deadlock or serialization failure between connections: try once more, then tell the sender.
                 if attempt == 2:
@@ -224,10 +225,23 @@ class Feed:
                     busy = Hl7Problem("the record is busy: resend the message", error_code="206")
                     return self._refuse(header, busy, received_at)
             except Exception as exc:  # noqa: BLE001 - any failure must still produce a NAK, never a hang
+                if (repeat := self._repeat(header)) is not None:
+                    return repeat
                 log.exception("HL7 message %s could not be applied", header.control_id)
                 internal = Hl7Problem(f"internal error ({type(exc).__name__}); nothing was applied", error_code="207")
                 return self._refuse(header, internal, received_at)
         raise AssertionError("unreachable")
+
+    def _repeat(self, header: Header) -> Receipt | None:
+        """The stored answer when this control ID from this facility was accepted before (nothing applied)."""
+        try:
+            stored = _duplicate(self.organization, header)
+        except DatabaseError:
+            log.exception("could not look up HL7 message %s", header.control_id)
+            return None
+        if stored is None:
+            return None
+        return Receipt(stored.ack, stored.ack_code, header.control_id, header.trigger, duplicate=True)
 
     def _apply(self, message: Message, received_at: Any, *, savepoints: bool = True) -> Receipt:
         header = message.header
