@@ -10,8 +10,8 @@ from casebridge.clinical.models import Encounter
 from casebridge.interop.hl7v2 import receiver
 from casebridge.interop.hl7v2.parsing import Hl7Problem
 from casebridge.interop.hl7v2.receiver import Feed
-from casebridge.kernel.errors import IllegalTransition, NotFound
 from casebridge.interop.models import Hl7Message, Hl7PatientMerge
+from casebridge.kernel.errors import IllegalTransition, NotFound
 from casebridge.patients.models import Patient, PatientIdentifier
 from casebridge.tasks.models import Task
 from tests.interop.hl7_support import adt, err, msa

@@ -13,6 +13,7 @@ from django.db import connections, models, router
 from casebridge.audit.models import AuditEvent
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
+from casebridge.kernel.rows import insert_objects
 
 _deferred = threading.local()
 
@@ -79,62 +80,7 @@ def audit_deferred() -> Iterator[None]:
     finally:
         _deferred.events = None
     if events:
-        _insert_events(events)
-
-
-# One row of ``_insert_events``' VALUES list, per database (columns in ``_LIST_COLUMNS`` order).
-_EVENT_ROW = {
-    "postgresql": "(%s, %s, %s, %s, %s, %s, %s, %s, %s, CAST(%s AS inet), CAST(%s AS jsonb))",
-    "sqlite": "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-}
-
-
-def _insert_events(events: list[AuditEvent]) -> None:
-    """Save unsaved events in one INSERT, as ``bulk_create`` would (ids set), for a fraction of its CPU.
-
-    A message on the HL7 feed writes its three to six audit rows at its end; ``bulk_create`` compiled the
-    INSERT anew and, on PostgreSQL, dumped every column as an array for UNNEST, which cost more than a
-    tenth of the message. On PostgreSQL and SQLite the statement is written here from the model's
-    columns; the values go through the same field preparation where the column needs it (time, JSON).
-    """
-    connection = connections[router.db_for_write(AuditEvent)]
-    row = _EVENT_ROW.get(connection.vendor)
-    if row is None:
-        AuditEvent.objects.bulk_create(events)
-        return
-    meta = AuditEvent._meta
-    by_name = {f.name: f for f in meta.concrete_fields}
-    at_field, detail_field = by_name["at"], by_name["detail"]
-    params: list[Any] = []
-    for e in events:
-        params += [
-            at_field.get_db_prep_save(e.at, connection),
-            e.user_id,
-            e.username,
-            e.organization_id,
-            e.roles,
-            e.action,
-            e.patient_id,
-            e.object_type,
-            e.object_id,
-            e.client_ip,
-            detail_field.get_db_prep_save(e.detail, connection),
-        ]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(by_name[name].column)) for name in _LIST_COLUMNS)
-    values = ", ".join([row] * len(events))
-    pk = quote(str(meta.pk.column))  # type: ignore[union-attr]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values} RETURNING {pk}",  # noqa: S608 - names from the model, values are parameters
-            params,
-        )
-        ids = [r[0] for r in cursor.fetchall()]
-    # Both databases return the ids of a multi-row VALUES insert in the order of its rows.
-    for event, new_id in zip(events, ids, strict=True):
-        event.pk = new_id
-        event._state.adding = False
-        event._state.db = connection.alias
+        insert_objects(events)
 
 
 def audit_record_all(events: list[AuditEvent]) -> list[AuditEvent]:
@@ -146,7 +92,7 @@ def audit_record_all(events: list[AuditEvent]) -> list[AuditEvent]:
         pending.extend(events)
         return events
     if events:
-        _insert_events(events)
+        insert_objects(events)
     return events
 
 

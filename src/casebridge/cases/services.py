@@ -15,6 +15,7 @@ from casebridge.cases.selectors import cases_owned
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound, ValidationFailed
+from casebridge.kernel.rows import insert_objects
 from casebridge.kernel.validation import validate_model
 from casebridge.kernel.versioning import lock_at_version
 from casebridge.patients.models import Patient
@@ -213,7 +214,7 @@ def case_walk(
             )
         case.save_without_historical_record()  # type: ignore[attr-defined]
         Case.history.bulk_history_create(snapshots, update=True)  # type: ignore[attr-defined]
-        CaseStatusChange.objects.bulk_create(changes)
+        insert_objects(changes)
         audit_record_all(events)
     return case
 

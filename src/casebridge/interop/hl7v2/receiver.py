@@ -29,6 +29,7 @@ from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import DomainError, NotFound
 from casebridge.kernel.prepared import PreparedQuery
+from casebridge.kernel.rows import insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -110,21 +111,27 @@ def _log(
     error: str = "",
     received_at: Any,
     **extra: Any,
-) -> Hl7Message:
+) -> None:
+    """The message's row in ``Hl7Message``: one INSERT, no model instance (it runs for every message)."""
     h = header or Header()
-    return Hl7Message.objects.create(
-        organization=organization,
-        sending_application=h.sending_application[:200],
-        sending_facility=h.sending_facility[:200],
-        control_id=h.control_id[:200],
-        message_type=f"{h.message_type}^{h.trigger}"[:20] if h.message_type else "",
-        version=h.version[:12],
-        ack_code=code,
-        ack=ack,
-        error=error,
-        channel=channel,
-        received_at=received_at,
-        **extra,
+    insert_rows(
+        Hl7Message,
+        [
+            {
+                "organization_id": organization.pk,
+                "sending_application": h.sending_application[:200],
+                "sending_facility": h.sending_facility[:200],
+                "control_id": h.control_id[:200],
+                "message_type": f"{h.message_type}^{h.trigger}"[:20] if h.message_type else "",
+                "version": h.version[:12],
+                "ack_code": code,
+                "ack": ack,
+                "error": error,
+                "channel": channel,
+                "received_at": received_at,
+                **extra,
+            }
+        ],
     )
 
 
