@@ -87,8 +87,9 @@ def task_create(
             queue = WorkQueue.objects.filter(pk=queue_id, organization=actor.organization).first()
             if queue is None:
                 raise ValidationFailed.on("queue_id", f"no queue {queue_id} in {actor.organization.name}")
+        elif owner_id is None or owner_id == actor.user_id:
+            owner = actor.user  # the acting user, whose membership made the actor: no lookup
         else:
-            owner_id = owner_id if owner_id is not None else actor.user_id
             owner = _first(_ACTIVE_STAFF(pk=owner_id, organization_id=actor.organization_id))
             if owner is None:
                 raise ValidationFailed.on("owner_id", f"user {owner_id} is not staff of {actor.organization.name}")
