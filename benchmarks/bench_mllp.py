@@ -146,7 +146,10 @@ def main() -> int:
     parser.add_argument("--stays", type=int, default=250, help="patient stays (4 messages each) per connection")
     parser.add_argument("--workers", type=int, default=8, help="listener database threads (with --processes 0)")
     parser.add_argument(
-        "--processes", type=int, default=os.cpu_count() or 1, help="listener worker processes (0: threads)"
+        "--processes",
+        type=int,
+        default=2 * (os.cpu_count() or 1),
+        help="listener worker processes (0: threads); default as casebridge mllp: twice the CPUs",
     )
     args = parser.parse_args()
 

@@ -491,9 +491,11 @@ def build_parser() -> argparse.ArgumentParser:
     mllp.add_argument(
         "--processes",
         type=int,
-        default=os.cpu_count() or 1,
-        help="worker processes that apply messages, each with its own database session, so every core "
-        "works (default: the number of CPUs); 0 applies them in threads of the listener process",
+        default=2 * (os.cpu_count() or 1),
+        help="worker processes that serve the connections (each is handed whole to the least busy one) and "
+        "apply their messages, each with its own database session (default: twice the number of CPUs, so a "
+        "core has work while a process waits for the database to commit); 0 applies them in threads of the "
+        "listener process",
     )
     mllp.add_argument(
         "--workers", type=int, default=8, help="database worker threads when --processes is 0 (default 8)"
