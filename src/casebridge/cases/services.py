@@ -86,7 +86,9 @@ def case_open(
         )
         validate_model(case, trust_loaded=True)
         case.save()
-        CaseStatusChange.objects.create(case=case, from_status="", to_status=status, at=case.opened_at, by=actor.user)
+        insert_objects(
+            [CaseStatusChange(case=case, from_status="", to_status=status, at=case.opened_at, by=actor.user)]
+        )
         if case.assigned_to is not None:
             CareTeamMember.objects.create(
                 case=case,
@@ -134,9 +136,10 @@ def case_transition(
         case = lock_at_version(cases_owned(actor), case_id, version, "case")
         current, now = _apply_move(case, target, reason)
         case.save()
-        CaseStatusChange.objects.create(
+        change = CaseStatusChange(
             case=case, from_status=current, to_status=target, at=now, by=actor.user, reason=reason.strip()
         )
+        insert_objects([change])
         audit_record(
             actor=actor,
             action="case.transition",

@@ -16,6 +16,7 @@ from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound, PermissionDenied, ValidationFailed
 from casebridge.kernel.prepared import PreparedQuery
+from casebridge.kernel.rows import insert_objects
 from casebridge.kernel.validation import validate_model
 from casebridge.kernel.versioning import lock_at_version
 from casebridge.patients.selectors import patients_owned
@@ -111,7 +112,7 @@ def task_create(
         )
         validate_model(task, trust_loaded=True)
         task.save()
-        TaskStatusChange.objects.create(task=task, from_status="", to_status=status, at=now, by=actor.user)
+        insert_objects([TaskStatusChange(task=task, from_status="", to_status=status, at=now, by=actor.user)])
         audit_record(actor=actor, action="task.create", subject=task, patient=patient)
     return task
 
@@ -145,9 +146,8 @@ def _parse_status(value: str) -> TaskStatus:
 
 
 def _record_move(task: Task, *, to: TaskStatus, actor: Actor, at: dt.datetime, reason: str = "") -> None:
-    TaskStatusChange.objects.create(
-        task=task, from_status=task.status, to_status=to, at=at, by=actor.user, reason=reason
-    )
+    change = TaskStatusChange(task=task, from_status=task.status, to_status=to, at=at, by=actor.user, reason=reason)
+    insert_objects([change])
     task.status = to
     if to == TaskStatus.COMPLETED:
         task.completed_at = at
