@@ -81,13 +81,21 @@ async def _serve(control: socket.socket, feed: Any, max_bytes: int, idle_timeout
             )
         finally:
             serving.discard(task)
-            with contextlib.suppress(OSError):  # the listener may be gone or stopping
-                control.send(b"d")  # the listener counts this process's connections
+            ended_one()
+
+    def ended_one() -> None:
+        with contextlib.suppress(OSError):  # the listener may be gone or stopping
+            control.send(b"d")  # the listener counts this process's connections
 
     async def adopt(conn: socket.socket) -> None:
-        conn.setblocking(False)
-        reader = HL7StreamReader(limit=max_bytes)
-        await loop.connect_accepted_socket(lambda: HL7StreamProtocol(reader, handle), conn)
+        try:
+            conn.setblocking(False)
+            reader = HL7StreamReader(limit=max_bytes)
+            await loop.connect_accepted_socket(lambda: HL7StreamProtocol(reader, handle), conn)
+        except OSError as exc:  # the sender hung up before this process took the connection
+            log.info("MLLP connection lost before it was served: %s", exc)
+            conn.close()
+            ended_one()
 
     def handed_over() -> None:
         try:
@@ -98,7 +106,9 @@ async def _serve(control: socket.socket, feed: Any, max_bytes: int, idle_timeout
             data, fds = b"", []
         for fd in fds:
             if data:
-                loop.create_task(adopt(socket.socket(fileno=fd)))
+                adopting = loop.create_task(adopt(socket.socket(fileno=fd)))
+                serving.add(adopting)  # a reference until it is done (the loop keeps only weak ones)
+                adopting.add_done_callback(serving.discard)
             else:
                 os.close(fd)
         if not data and not ended.done():  # the listener closed its end: stop
