@@ -50,6 +50,9 @@ def _setup(organization_id: int, channel: str, database: str) -> Any:
 
     # The listener's database, which differs from the settings' under test (pytest-django renames it).
     connections["default"].settings_dict["NAME"] = database
+    # One session for the life of the process (a broken one is still replaced between messages): it
+    # keeps its prepared statements, which a session closed after CONN_MAX_AGE would lose.
+    connections["default"].settings_dict["CONN_MAX_AGE"] = None
     feed = Feed(Organization.objects.get(pk=organization_id), channel=channel)
     connections.close_all()  # this thread's session: messages are applied on the database thread
     return feed
