@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from pydantic import ValidationError as PydanticValidationError
 
@@ -56,6 +56,8 @@ from casebridge.tasks.domain import OPEN as OPEN_TASK_STATUSES
 from casebridge.tasks.models import Priority
 from casebridge.tasks.services import task_complete, task_create
 
+M = TypeVar("M", bound=models.Model)
+
 EVALUATION_DUE = dt.timedelta(hours=24)
 PEER_TO_PEER_DUE = dt.timedelta(hours=24)
 DAILY_UPDATE_HOUR = 10
@@ -86,6 +88,20 @@ def _stay_locked(actor: Actor, stay_id: int, version: int | None = None) -> Hosp
     stay = lock_at_version(stays_owned(actor).select_related("encounter", "patient"), stay_id, version, "hospital stay")
     stay.updated_at = clock.now()
     return stay
+
+
+def _own_locked(actor: Actor, model: type[M], pk: int, what: str, *related: str) -> M:
+    """The organization's ``model`` row ``pk``, locked (its own row only, not the joined ``related``
+    ones) for the current transaction; NotFound names it as ``what``."""
+    row = (
+        model._default_manager.select_for_update(of=("self",))
+        .filter(organization_id=actor.organization_id, pk=pk)
+        .select_related(*related)
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"No {what} {pk}.")
+    return row
 
 
 def _stay(actor: Actor, stay_id: int) -> HospitalStay:
@@ -510,14 +526,7 @@ def barrier_add(
 def barrier_resolve(*, actor: Actor, barrier_id: int) -> DischargeBarrier:
     require(actor, "discharge.plan")
     with transaction.atomic():
-        barrier = (
-            DischargeBarrier.objects.select_for_update(of=("self",))
-            .filter(organization_id=actor.organization_id, pk=barrier_id)
-            .select_related("stay")
-            .first()
-        )
-        if barrier is None:
-            raise NotFound(f"No discharge barrier {barrier_id}.")
+        barrier = _own_locked(actor, DischargeBarrier, barrier_id, "discharge barrier", "stay")
         if barrier.resolved_at is not None:
             raise IllegalTransition("This barrier is already resolved.")
         barrier.resolved_at = clock.now()
@@ -835,14 +844,7 @@ def packet_send(
     if len(recipient_name) > 200:
         raise ValidationFailed.on("recipient_name", "at most 200 characters")
     with transaction.atomic():
-        packet = (
-            ReviewPacket.objects.select_for_update(of=("self",))
-            .filter(organization_id=actor.organization_id, pk=packet_id)
-            .select_related("stay", "stay__case")
-            .first()
-        )
-        if packet is None:
-            raise NotFound(f"No review packet {packet_id}.")
+        packet = _own_locked(actor, ReviewPacket, packet_id, "review packet", "stay", "stay__case")
         if packet.status != PacketStatus.DRAFT:
             raise IllegalTransition("This packet was already sent: build a new one from the current record.")
         if packet.missing and not acknowledge_missing:
@@ -935,14 +937,7 @@ def packet_share_end(*, actor: Actor, packet_id: int) -> int:
     active). Returns how many links were ended (0 when already ended)."""
     require(actor, "packet.send")
     with transaction.atomic():
-        packet = (
-            ReviewPacket.objects.select_for_update(of=("self",))
-            .filter(organization_id=actor.organization_id, pk=packet_id)
-            .select_related("stay")
-            .first()
-        )
-        if packet is None:
-            raise NotFound(f"No review packet {packet_id}.")
+        packet = _own_locked(actor, ReviewPacket, packet_id, "review packet", "stay")
         ended = PacketShare.objects.filter(packet=packet, active=True).update(active=False, ended_at=clock.now())
         if ended:
             audit_record(
