@@ -45,9 +45,9 @@ def child(args: argparse.Namespace) -> None:
     from fhir.resources.R4B import get_fhir_model_class
 
     from casebridge.accounts.services import organization_create
-    from casebridge.interop.fhir.fastwrite import insert_rows
     from casebridge.interop.fhir.mappers import SPECS
     from casebridge.interop.services import fhir_import_files, integration_actor
+    from casebridge.kernel.rows import bulk_insert_rows as insert_rows
     from casebridge.patients.models import Patient, PatientIdentifier
 
     call_command("migrate", interactive=False, verbosity=0)

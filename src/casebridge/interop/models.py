@@ -8,14 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-
-class RawJSON:
-    """A resource already serialized (for its content hash): stored as is, not serialized twice."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
+from casebridge.kernel.rows import RawJSON
 
 
 class RawJSONEncoder(json.JSONEncoder):

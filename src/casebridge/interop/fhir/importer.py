@@ -32,7 +32,6 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from casebridge.audit.recorder import audit_record_many
 from casebridge.interop.fhir import sources
-from casebridge.interop.fhir.fastwrite import insert_rows
 from casebridge.interop.fhir.mappers import SPECS, TYPE_ORDER, Mapped, Rejected, TypeSpec
 from casebridge.interop.fhir.references import (
     DIRECTORY_TYPES,
@@ -41,10 +40,11 @@ from casebridge.interop.fhir.references import (
     source_records,
 )
 from casebridge.interop.fhir.report import ImportReport
-from casebridge.interop.models import ImportRun, RawJSON, SourceRecord
+from casebridge.interop.models import ImportRun, SourceRecord
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import DomainError
+from casebridge.kernel.rows import RawJSON, bulk_insert_rows
 from casebridge.patients.models import IdentifierKind, PatientIdentifier
 
 BUNDLE_TYPES = ("transaction", "batch", "collection", "searchset")
@@ -554,7 +554,7 @@ class FhirImporter:
                 p.target_id = obj.pk
         elif creates:
             extra = {"organization_id": self.org_id} if owned else {}
-            ids = insert_rows(model, [{**p.mapped.values, **extra} for p in creates])
+            ids = bulk_insert_rows(model, [{**p.mapped.values, **extra} for p in creates])
             for p, pk in zip(creates, ids, strict=True):
                 p.target_id = pk
         changed_objs = []
@@ -622,7 +622,7 @@ class FhirImporter:
                         updated_at=now,
                     )
                 )
-        insert_rows(SourceRecord, new_records, return_ids=False)
+        bulk_insert_rows(SourceRecord, new_records, return_ids=False)
         if changed_records:
             SourceRecord.objects.bulk_update(
                 changed_records,
