@@ -191,6 +191,9 @@ def test_bad_referral_input_gets_422_naming_the_field_and_nothing_is_sent(cm, hc
     assert r.status_code == 422 and "sections" in error_fields(r)
     r = send(api, "post", url, {"provider_ids": [999999], "provider_type": "home_health"})
     assert r.status_code == 422 and "provider_ids" in error_fields(r)
+    for huge in (2**63, 10**30, 0):  # past the database's integers: refused by the schema, not a 500
+        r = send(api, "post", url, {"provider_ids": [huge], "provider_type": "home_health"})
+        assert r.status_code == 422 and any(f.startswith("provider_ids") for f in error_fields(r)), r.content
     r = send(
         api,
         "post",
@@ -224,6 +227,8 @@ def test_bad_choice_list_input_gets_422_naming_the_field(cm, hcase, api_as):
     assert r.status_code == 422 and "priorities" in error_fields(r)
     r = send(api, "post", url, {"provider_type": "irf", "eligibility": {"therapy_minutes_by_day": [1, 2]}})
     assert r.status_code == 422 and "eligibility.therapy_minutes_by_day" in error_fields(r)
+    r = send(api, "post", url, {"provider_type": "irf", "eligibility": {"therapy_minutes_by_day": [2**70] * 7}})
+    assert r.status_code == 422 and any(f.startswith("eligibility.therapy_minutes_by_day") for f in error_fields(r))
     assert not ChoiceList.objects.exists()
 
 

@@ -1,6 +1,6 @@
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Path, Router, Schema, Status
@@ -403,7 +403,7 @@ def negotiation_read(request: HttpRequest, negotiation_id: int = ID_PATH()) -> d
 
 class ProposalIn(Schema):
     rule: Literal["patient_protecting", "proportional_to_gain", "nash", "manual"]
-    locks: dict[str, int] = Field(default_factory=dict)
+    locks: dict[str, Annotated[int, Field(ge=0, le=MAX_CENTS)]] = Field(default_factory=dict)
     complete_with: Literal["patient_protecting", "proportional_to_gain", "nash"] = "proportional_to_gain"
     disclosed: list[str] = Field(default_factory=list, max_length=50)
     patient_agrees: bool = False
@@ -412,11 +412,6 @@ class ProposalIn(Schema):
 
 @router.post("/negotiations/{negotiation_id}/proposals", response={201: NegotiationOut})
 def proposal_send(request: HttpRequest, payload: ProposalIn, negotiation_id: int = ID_PATH()) -> Status[dict[str, Any]]:
-    for key, amount in payload.locks.items():
-        if not (0 <= amount <= MAX_CENTS):
-            from casebridge.kernel.errors import ValidationFailed
-
-            raise ValidationFailed.on(f"locks.{key}", "must be an amount in cents, 0 or more")
     cov.proposal_send(actor=actor_of(request), negotiation_id=negotiation_id, **payload.dict())
     return Status(201, _read(request, negotiation_id))
 

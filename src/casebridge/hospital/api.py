@@ -131,7 +131,7 @@ class StayOpenIn(Schema):
 
 
 class StayPatch(Schema):
-    version: int | None = Field(None, ge=1, description="The version you read; a stale one is refused (409)")
+    version: int | None = Field(None, ge=1, le=MAX_ID, description="The version you read; a stale one is refused (409)")
     working_drg: str | None = Field(None, max_length=4)
     expected_discharge_on: dt.date | None = None
     readiness: str | None = Field(None, pattern=_pattern(Readiness))
@@ -178,7 +178,7 @@ class AuthorizationIn(Schema):
 
 
 class AuthorizationPatch(Schema):
-    version: int | None = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, le=MAX_ID)
     reference_number: str | None = Field(None, max_length=64)
     status: str | None = Field(None, pattern=_pattern(AuthorizationStatus))
     approved_level_of_care: str | None = Field(None, pattern=_pattern(LevelOfCare, blank=True))
@@ -367,7 +367,7 @@ class PeerToPeerIn(Schema):
 
 class OutcomeIn(Schema):
     outcome: str = Field(pattern="^(upheld|overturned|partially_overturned|accepted)$")
-    version: int | None = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class DenialOut(Schema):
@@ -445,7 +445,7 @@ class ScreenIn(Schema):
 
 
 class EvaluationIn(Schema):
-    version: int | None = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, le=MAX_ID)
     complete: bool = False
     likely_needs: str | None = Field(None, max_length=5000)
     needs_availability: str | None = Field(None, max_length=5000)

@@ -6,7 +6,7 @@ case and patient ids are left out of what it reads.
 """
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
@@ -14,7 +14,7 @@ from ninja.pagination import paginate
 
 from casebridge.api.base import actor_of
 from casebridge.api.pagination import BoundedLimitOffsetPagination, PatientAuditedPagination
-from casebridge.api.types import MAX_ID
+from casebridge.api.types import MAX_ID, IdItem
 from casebridge.kernel import clock
 from casebridge.kernel.errors import ValidationFailed
 from casebridge.postacute import selectors, services
@@ -262,11 +262,16 @@ class ChoiceListOut(Schema):
         return MANAGED_CARE_NOTE if obj.managed_care else ""
 
 
+MinutesInADay = Annotated[int, Field(ge=0, le=24 * 60)]
+
+
 class EligibilityIn(Schema):
     inpatient_admitted_on: dt.date | None = None
     discharge_on: dt.date | None = None
     observation_started_on: dt.date | None = None
-    therapy_minutes_by_day: list[int] | None = Field(None, min_length=7, max_length=7)
+    therapy_minutes_by_day: list[Annotated[int, Field(ge=0, le=24 * 60)]] | None = Field(
+        None, min_length=7, max_length=7
+    )
     therapy_disciplines: list[str] | None = Field(None, max_length=4)
 
 
@@ -295,7 +300,7 @@ def choice_list_read(request: HttpRequest, choice_list_id: int = Id) -> ChoiceLi
 class PresentIn(Schema):
     presented_to: str = Field(pattern="^(patient|representative)$")
     representative_name: str = Field("", max_length=200)
-    ranked_provider_ids: list[int] = Field(default_factory=list, max_length=200)
+    ranked_provider_ids: list[IdItem] = Field(default_factory=list, max_length=200)
     note: str = Field("", max_length=500)
 
 
@@ -385,7 +390,7 @@ def referrals(request: HttpRequest, filters: Query[ReferralFilters]) -> object:
 
 
 class ReferralIn(Schema):
-    provider_ids: list[int] = Field(min_length=1, max_length=20)
+    provider_ids: list[IdItem] = Field(min_length=1, max_length=20)
     provider_type: str = Field(pattern=TYPE_PATTERN)
     service: str = Field("", pattern="^$|" + SERVICE_PATTERN)
     sections: list[str] = Field(default_factory=lambda: ["demographics"], max_length=len(PacketSection))
