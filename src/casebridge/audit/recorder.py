@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.db import connections, models, router
@@ -13,9 +12,7 @@ from django.db import connections, models, router
 from casebridge.audit.models import AuditEvent
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
-from casebridge.kernel.rows import insert_objects
-
-_deferred = threading.local()
+from casebridge.kernel.rows import insert_objects_later, inserts_at_end
 
 # The columns of a list read, in the order the INSERT ... SELECT below fills them.
 _LIST_COLUMNS = (
@@ -53,46 +50,27 @@ def audit_record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     event = audit_event(actor=actor, action=action, subject=subject, patient=patient, detail=detail)
-    pending = getattr(_deferred, "events", None)
-    if pending is not None:
-        pending.append(event)  # written when the ``audit_deferred`` block ends, in the same transaction
-    else:
-        event.save(force_insert=True)
+    insert_objects_later([event])  # now, or when an ``audit_deferred`` block ends
     return event
 
 
-@contextlib.contextmanager
-def audit_deferred() -> Iterator[None]:
+def audit_deferred() -> AbstractContextManager[None]:
     """Inside one transaction: the events ``audit_record`` makes in this block (this thread) are written
     in one INSERT when the block ends, still inside the transaction, so they commit or roll back with
     the changes they record. If the block raises, they are dropped: the caller's transaction rolls back.
 
     Only for a transaction that is rolled back whole on any error (no savepoint that an error could
     roll back while the block carries on: the HL7 receiver's fast path, which runs without savepoints).
-    The events are unsaved (no ``pk``) until the block ends. Nested blocks join the outer one."""
-    if getattr(_deferred, "events", None) is not None:
-        yield
-        return
-    events: list[AuditEvent] = []
-    _deferred.events = events
-    try:
-        yield
-    finally:
-        _deferred.events = None
-    if events:
-        insert_objects(events)
+    The events are unsaved (no ``pk``) until the block ends. Nested blocks join the outer one. It is
+    ``kernel.rows.inserts_at_end``: other append-only rows of the block go in the same statement."""
+    return inserts_at_end()
 
 
 def audit_record_all(events: list[AuditEvent]) -> list[AuditEvent]:
     """Save events built with ``audit_event`` in one INSERT (a service that makes several audited changes
     at once, e.g. a case walked through several steps). Call inside the service's transaction. Inside an
     ``audit_deferred`` block they join that block's INSERT."""
-    pending = getattr(_deferred, "events", None)
-    if pending is not None:
-        pending.extend(events)
-        return events
-    if events:
-        insert_objects(events)
+    insert_objects_later(events)
     return events
 
 

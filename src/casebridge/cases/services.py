@@ -15,7 +15,8 @@ from casebridge.cases.selectors import cases_owned
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound, ValidationFailed
-from casebridge.kernel.rows import insert_objects
+from casebridge.kernel.rows import insert_objects_later
+from casebridge.kernel.saving import history_objects, save_object
 from casebridge.kernel.validation import validate_model
 from casebridge.kernel.versioning import lock_at_version
 from casebridge.patients.models import Patient
@@ -85,8 +86,8 @@ def case_open(
             opened_at=opened_at or clock.now(),
         )
         validate_model(case, trust_loaded=True)
-        case.save()
-        insert_objects(
+        save_object(case)
+        insert_objects_later(
             [CaseStatusChange(case=case, from_status="", to_status=status, at=case.opened_at, by=actor.user)]
         )
         if case.assigned_to is not None:
@@ -139,7 +140,7 @@ def case_transition(
         change = CaseStatusChange(
             case=case, from_status=current, to_status=target, at=now, by=actor.user, reason=reason.strip()
         )
-        insert_objects([change])
+        insert_objects_later([change])
         audit_record(
             actor=actor,
             action="case.transition",
@@ -191,7 +192,7 @@ def case_walk(
     why = reason.strip()
     with transaction.atomic():
         case = lock_at_version(
-            cases_owned(actor), case_id, version, "case", held=locked, organization_id=actor.organization_id
+            lambda: cases_owned(actor), case_id, version, "case", held=locked, organization_id=actor.organization_id
         )
         snapshots: list[Case] = []
         changes: list[CaseStatusChange] = []
@@ -215,9 +216,9 @@ def case_walk(
                     detail={"from": current.value, "to": target.value},
                 )
             )
-        case.save_without_historical_record()  # type: ignore[attr-defined]
-        Case.history.bulk_history_create(snapshots, update=True)  # type: ignore[attr-defined]
-        insert_objects(changes)
+        save_object(case, history=False)
+        history_objects(snapshots, update=True)
+        insert_objects_later(changes)
         audit_record_all(events)
     return case
 

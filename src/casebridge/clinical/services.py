@@ -31,6 +31,7 @@ from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound, ValidationFailed
 from casebridge.kernel.prepared import PreparedQuery
+from casebridge.kernel.saving import save_object
 from casebridge.patients.models import Patient
 from casebridge.patients.selectors import patients_owned
 from casebridge.tasks.models import WorkQueue
@@ -227,7 +228,7 @@ def encounter_upsert(
         for name, value in fields.items():
             setattr(encounter, name, value)
         encounter_check({"status": encounter.status, "encounter_class": encounter.encounter_class, **fields})
-        encounter.save()
+        save_object(encounter)
         audit_record(
             actor=actor,
             action="encounter.create" if created else "encounter.update",
@@ -311,7 +312,7 @@ def case_open_for_admission(
             queue_id=rule.review_queue_id,
         )
         encounter.hospital_case = case
-        encounter.save(update_fields=["hospital_case", "updated_at"])
+        save_object(encounter, update_fields=["hospital_case", "updated_at"])
         audit_record(
             actor=actor,
             action="encounter.case_open",

@@ -5,13 +5,14 @@ inserts, no signal receivers, no history tracking). ``Model.objects.create`` and
 compile the INSERT anew value by value and run the model's signals; for the rows a message or request
 writes, and for a bulk import's thousands, that costs more than the database needs to store them.
 
-Per model, the column list and one converter per column are worked out once (``_plan``); a field
+Per model, the column list and one converter per column are worked out once (``write_plan``); a field
 left out gets its default, an ``auto_now`` one the current time, so the stored row is the one
 ``create`` would store. Two ways to write:
 
 - ``insert_rows`` / ``insert_objects``: a handful of rows in the current transaction (an HL7
   message's log row, the audit events of a change, status changes): one INSERT ... VALUES ...
-  RETURNING, prepared by the database like any repeated statement.
+  RETURNING (on PostgreSQL, for several rows, INSERT ... SELECT * FROM UNNEST(...) RETURNING),
+  prepared by the database like any repeated statement.
 - ``bulk_insert_rows``: an import's many rows: ids reserved up front (a sequence range on
   PostgreSQL, the next free range under SQLite's write lock), rows streamed by COPY (PostgreSQL) or
   ``executemany`` (SQLite).
@@ -19,13 +20,16 @@ left out gets its default, an ``auto_now`` one the current time, so the stored r
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
-from django.db import connection, connections, models, router
+from django.db import DatabaseError, connection, connections, models, router
 
 from casebridge.kernel import clock
 
@@ -34,7 +38,7 @@ Converter = Callable[[Any], Any]
 Column = tuple[str, models.Field, Converter, bool]  # attname, field, converter, auto_now
 
 # Databases whose INSERT ... VALUES ... RETURNING gives the new ids in the order of the rows.
-_RETURNING_VENDORS = frozenset({"postgresql", "sqlite"})
+RETURNING_VENDORS = frozenset({"postgresql", "sqlite"})
 
 
 class RawJSON:
@@ -91,7 +95,7 @@ def _converter(field: models.Field, vendor: str) -> Converter:
 
 
 @cache
-def _plan(model: type[models.Model], vendor: str) -> tuple[str, list[str], list[Column]]:
+def write_plan(model: type[models.Model], vendor: str) -> tuple[str, list[str], list[Column]]:
     """The quoted table, the quoted non-key columns and the columns' write plan of ``model``."""
     columns: list[Column] = []
     for field in model._meta.concrete_fields:
@@ -121,12 +125,36 @@ def _values(model: type[models.Model], columns: list[Column], row: dict[str, Any
     return values
 
 
-def _check_fields(model: type[models.Model], columns: list[Column], rows: Sequence[dict[str, Any]]) -> None:
-    known = {attname for attname, _, _, _ in columns} | {field.name for _, field, _, _ in columns}
+@cache
+def _field_names(model: type[models.Model], vendor: str) -> frozenset[str]:
+    """The attnames and names a row given to ``insert_rows`` may use."""
+    columns = write_plan(model, vendor)[2]
+    return frozenset(attname for attname, _, _, _ in columns) | {field.name for _, field, _, _ in columns}
+
+
+def _check_fields(model: type[models.Model], vendor: str, rows: Sequence[dict[str, Any]]) -> None:
+    known = _field_names(model, vendor)
     for row in rows:
+        if row.keys() <= known:
+            continue
         unknown = set(row) - known
         if unknown:
             raise TypeError(f"{model._meta.label} has no field {sorted(unknown)[0]!r}")
+
+
+@cache
+def _unnest_casts(model: type[models.Model]) -> list[str] | None:
+    """PostgreSQL: the array cast of each column for ``INSERT ... SELECT * FROM UNNEST(...)``, which
+    takes any number of rows as one array per column, as Django's ``bulk_create`` does there (its
+    conditions); None when a column cannot be sent as an array."""
+    columns = write_plan(model, "postgresql")[2]
+    casts = []
+    for _, field, _, _ in columns:
+        target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]
+        if hasattr(field, "get_placeholder") or target.get_internal_type() not in connection.data_types:
+            return None
+        casts.append(f"(%s)::{str(field.db_type(connection)).split('(')[0]}[]")
+    return casts
 
 
 def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> list[Any]:
@@ -135,35 +163,166 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> li
     if not rows:
         return []
     db = connections[router.db_for_write(model)]
-    if db.vendor not in _RETURNING_VENDORS:
+    if db.vendor not in RETURNING_VENDORS:
         objs = model._default_manager.bulk_create([model(**row) for row in rows])
         return [obj.pk for obj in objs]
-    table, quoted, columns = _plan(model, db.vendor)
-    _check_fields(model, columns, rows)
-    now = clock.now()
-    params = [value for row in rows for value in _values(model, columns, row, now)]
-    one_row = "(" + ", ".join(["%s"] * len(quoted)) + ")"
-    pk = db.ops.quote_name(str(model._meta.pk.column))  # type: ignore[union-attr]
-    sql = f"INSERT INTO {table} ({', '.join(quoted)}) VALUES {', '.join([one_row] * len(rows))} RETURNING {pk}"  # noqa: S608 - names from the model, values are parameters
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [r[0] for r in cursor.fetchall()]
+    return [returned[0] for returned in _insert(db, model, rows, [model._meta.pk])]  # type: ignore[list-item]
 
 
 def insert_objects(objs: Sequence[M]) -> Sequence[M]:
-    """Save unsaved instances of one model in one INSERT, as ``bulk_create`` does (ids set, instances
-    marked saved), through ``insert_rows``."""
+    """Save unsaved instances of one model in one INSERT, as ``bulk_create`` does (ids and the values
+    the database computes, such as generated columns, set; instances marked saved), with the
+    statement ``insert_rows`` writes."""
     if not objs:
         return objs
     model = type(objs[0])
-    _, _, columns = _plan(model, connections[router.db_for_write(model)].vendor)
-    ids = insert_rows(model, [{attname: getattr(obj, attname) for attname, _, _, _ in columns} for obj in objs])
     alias = router.db_for_write(model)
-    for obj, new_id in zip(objs, ids, strict=True):
-        obj.pk = new_id
+    db = connections[alias]
+    if db.vendor not in RETURNING_VENDORS:
+        return model._default_manager.bulk_create(objs)
+    _, _, columns = write_plan(model, db.vendor)
+    returning = model._meta.db_returning_fields
+    fetched = _insert(
+        db, model, [{attname: getattr(obj, attname) for attname, _, _, _ in columns} for obj in objs], returning
+    )
+    for obj, values in zip(objs, fetched, strict=True):
+        for field, value in zip(returning, values, strict=True):
+            setattr(obj, field.attname, value)
         obj._state.adding = False
         obj._state.db = alias
     return objs
+
+
+def _insert(
+    db: Any, model: type[models.Model], rows: Sequence[dict[str, Any]], returning: Sequence[models.Field]
+) -> list[tuple[Any, ...]]:
+    sql, params = _insert_statement(db, model, rows, returning)
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _insert_statement(
+    db: Any, model: type[models.Model], rows: Sequence[dict[str, Any]], returning: Sequence[models.Field]
+) -> tuple[str, list[Any]]:
+    table, quoted, columns = write_plan(model, db.vendor)
+    _check_fields(model, db.vendor, rows)
+    now = clock.now()
+    casts = _unnest_casts(model) if len(rows) > 1 and db.vendor == "postgresql" else None
+    if casts is not None:
+        # One statement text whatever the number of rows: psycopg parses it once (it does not cache a
+        # statement with over 50 parameters) and the server prepares it once.
+        values = [_values(model, columns, row, now) for row in rows]
+        params: list[Any] = [list(column) for column in zip(*values, strict=True)]
+        source = f"SELECT * FROM UNNEST({', '.join(casts)})"  # noqa: S608 - casts from the model's columns
+    else:
+        params = [value for row in rows for value in _values(model, columns, row, now)]
+        one_row = "(" + ", ".join(["%s"] * len(quoted)) + ")"
+        source = f"VALUES {', '.join([one_row] * len(rows))}"
+    returned = ", ".join(db.ops.quote_name(str(field.column)) for field in returning)
+    sql = f"INSERT INTO {table} ({', '.join(quoted)}) {source} RETURNING {returned}"  # noqa: S608 - names from the model, values are parameters
+    return sql, params
+
+
+# --- rows written at the end of a block --------------------------------------------------------------
+
+_at_end = threading.local()
+
+
+@dataclass
+class _Later:
+    """The rows of one model waiting for the end of an ``inserts_at_end`` block, and the instances
+    (if any) that get their ids then."""
+
+    model: type[models.Model]
+    rows: list[dict[str, Any]]
+    objs: list[models.Model | None]
+
+
+@contextlib.contextmanager
+def inserts_at_end() -> Iterator[None]:
+    """Inside one transaction that any error rolls back whole: the rows given to ``insert_rows_later``
+    and ``insert_objects_later`` in this block (this thread) are written when it ends, still inside the
+    transaction, on PostgreSQL all of them in one statement (a WITH chain of INSERTs, one per table).
+
+    For append-only rows nothing reads back in the same transaction (audit events, history rows,
+    status changes, a message's log row): a busy path then pays one round trip for all of them instead
+    of one per table and call. If the block raises, they are dropped with the transaction it rolls
+    back; a constraint they break is raised as the block ends. Nested blocks join the outer one."""
+    if getattr(_at_end, "pending", None) is not None:
+        yield
+        return
+    pending: dict[type[models.Model], _Later] = {}
+    _at_end.pending = pending
+    try:
+        yield
+    finally:
+        _at_end.pending = None
+    _write_later(list(pending.values()))
+
+
+def insert_rows_later(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
+    """``insert_rows``, at the end of the enclosing ``inserts_at_end`` block (now when there is none).
+    The rows are read now, so later changes to their values are not written."""
+    pending = getattr(_at_end, "pending", None)
+    if pending is None:
+        insert_rows(model, rows)
+        return
+    later = pending.setdefault(model, _Later(model, [], []))
+    later.rows.extend(rows)
+    later.objs.extend([None] * len(rows))
+
+
+def insert_objects_later(objs: Sequence[M]) -> Sequence[M]:
+    """``insert_objects``, at the end of the enclosing ``inserts_at_end`` block (now when there is
+    none). The instances' values are read now; they get their ids when the block ends."""
+    pending = getattr(_at_end, "pending", None)
+    if pending is None or not objs:
+        return insert_objects(objs)
+    model = type(objs[0])
+    columns = write_plan(model, connections[router.db_for_write(model)].vendor)[2]
+    later = pending.setdefault(model, _Later(model, [], []))
+    later.rows.extend({attname: getattr(obj, attname) for attname, _, _, _ in columns} for obj in objs)
+    later.objs.extend(objs)
+    return objs
+
+
+def _write_later(batches: list[_Later]) -> None:
+    if not batches:
+        return
+    aliases = {router.db_for_write(batch.model) for batch in batches}
+    alias = aliases.pop()
+    db = connections[alias]
+    if aliases or db.vendor != "postgresql" or len(batches) == 1:
+        for batch in batches:
+            _took_ids(batch, insert_rows(batch.model, batch.rows), alias)
+        return
+    # WITH w0 AS (INSERT ... RETURNING id), w1 AS (...) SELECT 0, id FROM w0 UNION ALL SELECT 1, id FROM w1
+    parts, selects, params = [], [], []
+    for n, batch in enumerate(batches):
+        pk = batch.model._meta.pk
+        sql, batch_params = _insert_statement(db, batch.model, batch.rows, [pk])  # type: ignore[list-item]
+        parts.append(f"w{n} AS ({sql})")
+        selects.append(f"SELECT {n}, {db.ops.quote_name(str(pk.column))}::bigint FROM w{n}")  # type: ignore[union-attr]  # noqa: S608
+        params.extend(batch_params)
+    with db.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(parts)} {' UNION ALL '.join(selects)}", params)
+        returned = cursor.fetchall()
+    ids: dict[int, list[int]] = {}
+    for n, new_id in returned:
+        ids.setdefault(n, []).append(new_id)
+    for n, batch in enumerate(batches):
+        _took_ids(batch, ids.get(n, []), alias)
+
+
+def _took_ids(batch: _Later, ids: list[Any], alias: str) -> None:
+    if len(ids) != len(batch.rows):
+        raise DatabaseError(f"{batch.model._meta.label}: {len(batch.rows)} rows written, {len(ids)} ids back")
+    for obj, new_id in zip(batch.objs, ids, strict=True):
+        if obj is not None:
+            obj.pk = new_id
+            obj._state.adding = False
+            obj._state.db = alias
 
 
 def reserve_ids(model: type[models.Model], n: int) -> list[int]:
@@ -192,7 +351,7 @@ def bulk_insert_rows(model: type[models.Model], rows: list[dict[str, Any]], *, r
     is returned; for rows nothing else points to, such as provenance records."""
     if not rows:
         return []
-    table, quoted, columns = _plan(model, connection.vendor)
+    table, quoted, columns = write_plan(model, connection.vendor)
     if return_ids:
         quoted = [connection.ops.quote_name(str(model._meta.pk.column)), *quoted]  # type: ignore[union-attr]
     ids = reserve_ids(model, len(rows)) if return_ids else []

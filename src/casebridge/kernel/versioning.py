@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
 from django.db import models
@@ -12,7 +13,7 @@ M = TypeVar("M", bound=models.Model)
 
 
 def lock_at_version(
-    queryset: models.QuerySet[M],
+    queryset: models.QuerySet[M] | Callable[[], models.QuerySet[M]],
     pk: int,
     expected_version: int | None,
     what: str,
@@ -27,7 +28,8 @@ def lock_at_version(
 
     ``held``: the row as the caller already read it with ``select_for_update`` in this transaction (a
     feed that matched it under lock); used instead of locking it again when it is that row and belongs
-    to ``organization_id``, with the same version check.
+    to ``organization_id``, with the same version check. ``queryset`` may then be given as a function
+    returning it, so that it is built only when the row has to be read.
     """
     if (
         held is not None
@@ -37,7 +39,8 @@ def lock_at_version(
     ):
         obj: M | None = held
     else:
-        obj = queryset.select_for_update(of=("self",)).filter(pk=pk).first()
+        rows = queryset() if callable(queryset) else queryset
+        obj = rows.select_for_update(of=("self",)).filter(pk=pk).first()
     if obj is None:
         raise NotFound(f"No {what} {pk}.")
     if expected_version is not None and obj.version != expected_version:  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from casebridge.audit.recorder import audit_record
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound, ValidationFailed
+from casebridge.kernel.saving import save_object
 from casebridge.kernel.validation import validate_model
 from casebridge.kernel.versioning import lock_at_version
 from casebridge.patients.identifiers import mbi_is_valid, normalize_mbi
@@ -62,7 +63,7 @@ def patient_create(
     if mrn:
         wanted.insert(0, {"kind": IdentifierKind.MRN, "value": mrn})
     with transaction.atomic():
-        patient.save()
+        save_object(patient)
         for ident in wanted:
             _identifier_add(actor=actor, patient=patient, **ident)
         audit_record(actor=actor, action="patient.create", subject=patient, patient=patient)
@@ -81,7 +82,12 @@ def patient_update(
         raise ValidationFailed.on(sorted(unknown)[0], "is not a patient field")
     with transaction.atomic():
         patient = lock_at_version(
-            patients_owned(actor), patient_id, version, "patient", held=locked, organization_id=actor.organization_id
+            lambda: patients_owned(actor),
+            patient_id,
+            version,
+            "patient",
+            held=locked,
+            organization_id=actor.organization_id,
         )
         if patient.organization_id == actor.organization_id:
             patient.organization = actor.organization  # the actor's row: no existence query when validating
@@ -91,7 +97,7 @@ def patient_update(
         if patient.consent_to_share and not consent_before:
             patient.consent_recorded_at = clock.now()
         _check_patient(patient)
-        patient.save()
+        save_object(patient)
         audit_record(
             actor=actor, action="patient.update", subject=patient, patient=patient, detail={"fields": sorted(changes)}
         )
@@ -127,7 +133,7 @@ def _identifier_add(
             raise ValidationFailed.on("value", f"{value} is already assigned to another patient")
     try:
         with transaction.atomic():
-            ident.save()
+            save_object(ident)
     except IntegrityError as exc:
         raise ValidationFailed.on("value", f"{value} is already assigned to another patient") from exc
     return ident

@@ -16,7 +16,8 @@ from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound, PermissionDenied, ValidationFailed
 from casebridge.kernel.prepared import PreparedQuery
-from casebridge.kernel.rows import insert_objects
+from casebridge.kernel.rows import insert_objects_later
+from casebridge.kernel.saving import save_object
 from casebridge.kernel.validation import validate_model
 from casebridge.kernel.versioning import lock_at_version
 from casebridge.patients.selectors import patients_owned
@@ -111,8 +112,8 @@ def task_create(
             created_by=actor.user,
         )
         validate_model(task, trust_loaded=True)
-        task.save()
-        insert_objects([TaskStatusChange(task=task, from_status="", to_status=status, at=now, by=actor.user)])
+        save_object(task)
+        insert_objects_later([TaskStatusChange(task=task, from_status="", to_status=status, at=now, by=actor.user)])
         audit_record(actor=actor, action="task.create", subject=task, patient=patient)
     return task
 
@@ -147,7 +148,7 @@ def _parse_status(value: str) -> TaskStatus:
 
 def _record_move(task: Task, *, to: TaskStatus, actor: Actor, at: dt.datetime, reason: str = "") -> None:
     change = TaskStatusChange(task=task, from_status=task.status, to_status=to, at=at, by=actor.user, reason=reason)
-    insert_objects([change])
+    insert_objects_later([change])
     task.status = to
     if to == TaskStatus.COMPLETED:
         task.completed_at = at

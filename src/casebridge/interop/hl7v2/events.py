@@ -282,6 +282,11 @@ _ENCOUNTER_LOCKED = PreparedQuery(
     value=str,
 )
 _CASE_LOCKED = PreparedQuery(Case, lambda pk: Case.objects.select_for_update().filter(pk=pk).order_by("pk")[:1], pk=int)
+_IDENTIFIERS = PreparedQuery(
+    PatientIdentifier,
+    lambda patient_id: PatientIdentifier.objects.filter(patient_id=patient_id).only("kind", "value"),
+    patient_id=int,
+)
 
 
 def _first(rows: list[Any]) -> Any:
@@ -360,7 +365,7 @@ def register_or_update(actor: Actor, message: Message, *, update: bool) -> tuple
 
 
 def _add_missing_identifiers(actor: Actor, patient: Patient, ids: list[SenderId]) -> None:
-    have = set(patient.identifiers.values_list("kind", "value"))
+    have = {(held.kind, held.value) for held in _IDENTIFIERS(patient_id=patient.pk)}
     for row in _identifier_rows(actor, ids):
         if (row["kind"], row["value"]) not in have:
             identifier_add(

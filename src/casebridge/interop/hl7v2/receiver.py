@@ -29,7 +29,7 @@ from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import DomainError, NotFound
 from casebridge.kernel.prepared import PreparedQuery
-from casebridge.kernel.rows import insert_rows
+from casebridge.kernel.rows import insert_rows_later
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def _log(
 ) -> None:
     """The message's row in ``Hl7Message``: one INSERT, no model instance (it runs for every message)."""
     h = header or Header()
-    insert_rows(
+    insert_rows_later(  # on the fast path, with the message's audit rows at the end of its block
         Hl7Message,
         [
             {
@@ -253,8 +253,9 @@ class Feed:
     def _apply(self, message: Message, received_at: Any, *, savepoints: bool = True) -> Receipt:
         header = message.header
         ack = build_ack(header, ACCEPTED, facility=self.facility)
-        # Without savepoints any error rolls back the whole message, so the audit rows can wait for its end
-        # and go in one INSERT; the retry path (savepoints) writes each one as it happens.
+        # Without savepoints any error rolls back the whole message, so its append-only rows (audit, history,
+        # status changes, this log row) can wait for its end and go in one statement (kernel.rows
+        # inserts_at_end); the retry path (savepoints) writes each one as it happens.
         fast = contextlib.nullcontext() if savepoints else _fast_path()
         with transaction.atomic(), fast:
             applied = apply_adt(self.actor, message)
