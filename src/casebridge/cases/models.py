@@ -19,8 +19,11 @@ STATUS_CHOICES = [(s.value, STATUS_LABELS[s]) for s in CaseStatus]
 class Case(models.Model):
     """An episode of care management (FHIR EpisodeOfCare)."""
 
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="cases")
-    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="cases")
+    # No single-column indexes on these three: the composite indexes below start with them (see Meta).
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="cases", db_index=False)
     case_type = models.CharField("type", max_length=16, choices=CaseType.choices)
     status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=CaseStatus.REFERRAL)
     held_from = models.CharField(max_length=16, choices=STATUS_CHOICES, blank=True)
@@ -31,6 +34,7 @@ class Case(models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_cases",
         verbose_name="case manager",
+        db_index=False,
     )
     reason = models.CharField(max_length=300, blank=True)
     # [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M86.60", "display": "..."}], coded as received.

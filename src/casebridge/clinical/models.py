@@ -113,7 +113,8 @@ class PractitionerRole(OwnedRecord):
 class Encounter(OwnedRecord):
     """A visit or stay (FHIR Encounter; HL7 v2 PV1). Admissions open hospital cases by the organization's rule."""
 
-    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
+    # No single-column index: encounter_patient_idx (patient, admit_at) serves lookups by patient.
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+", db_index=False)
     # The sender's visit number (FHIR Encounter.identifier; HL7 v2 PV1-19 with its assigning authority).
     identifier_system = models.CharField(max_length=200, blank=True)
     identifier_value = models.CharField(max_length=128, blank=True)

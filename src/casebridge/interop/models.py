@@ -91,7 +91,10 @@ class Hl7Message(models.Model):
     the interface analyst; they do not block a corrected resend with the same control ID.
     """
 
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    # No single-column index: hl7_message_org_idx (organization, received_at) starts with it.
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     sending_application = models.CharField(max_length=200, blank=True)
     sending_facility = models.CharField(max_length=200, blank=True)
     control_id = models.CharField("message control ID", max_length=200)

@@ -34,8 +34,14 @@ class WorkQueue(models.Model):
 class Task(models.Model):
     """A piece of work (FHIR Task), owned by a user or a team queue."""
 
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="tasks")
-    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="tasks")
+    # No single-column indexes on organization, case, owner and queue: the composite indexes in Meta
+    # start with them, and every index costs each of the feed's inserts.
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="tasks", db_index=False
+    )
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="tasks", db_index=False
+    )
     patient = models.ForeignKey(
         "patients.Patient", null=True, blank=True, on_delete=models.CASCADE, related_name="tasks"
     )
@@ -45,9 +51,16 @@ class Task(models.Model):
     status = models.CharField(max_length=20, choices=STATUS_CHOICES, default=TaskStatus.READY)
     priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.ROUTINE)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_tasks"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_tasks",
+        db_index=False,
     )
-    queue = models.ForeignKey(WorkQueue, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
+    queue = models.ForeignKey(
+        WorkQueue, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks", db_index=False
+    )
     due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
