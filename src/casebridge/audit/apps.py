@@ -6,6 +6,7 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit log"
 
     def ready(self) -> None:
-        from casebridge.kernel import history
+        from casebridge.kernel import history, lookups
 
         history.install()
+        lookups.install()

@@ -333,7 +333,7 @@ def admissions_pending_case(*, organization: Organization, encounter_ids: list[i
         return []
     return list(
         Encounter.objects.filter(
-            pk__in=encounter_ids,
+            pk__any=encounter_ids,
             organization=organization,
             hospital_case__isnull=True,
             encounter_class__in=list(rule.encounter_classes or ()),

@@ -466,7 +466,7 @@ class FhirImporter:
             mrns = {i["value"]: p for p in new for i in p.mapped.identifiers if i["kind"] == IdentifierKind.MRN}
             if mrns:
                 for value, patient_id in PatientIdentifier.objects.filter(
-                    kind=IdentifierKind.MRN, assigner_id=self.org_id, value__in=list(mrns)
+                    kind=IdentifierKind.MRN, assigner_id=self.org_id, value__any=list(mrns)
                 ).values_list("value", "patient_id"):
                     mrns[value].target_id = patient_id
         elif rtype in DIRECTORY_TYPES:
@@ -486,8 +486,8 @@ class FhirImporter:
                 model = spec.model
                 for system, value, pk in model._default_manager.filter(
                     organization_id=self.org_id,
-                    identifier_system__in={k[0] for k in keyed},
-                    identifier_value__in={k[1] for k in keyed},
+                    identifier_system__any=list({k[0] for k in keyed}),
+                    identifier_value__any=[k[1] for k in keyed],
                 ).values_list("identifier_system", "identifier_value", "pk"):
                     if (system, value) in keyed:
                         keyed[(system, value)].target_id = pk
