@@ -27,7 +27,8 @@ class OwnedRecord(models.Model):
 class CodedRecord(OwnedRecord):
     """A patient's record with one coded concept (diagnosis, procedure, medication, allergen, test)."""
 
-    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
+    # No single-column index on patient: every subclass has an index that leads with it (see their Meta).
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+", db_index=False)
     code_system = models.CharField(max_length=200, blank=True)
     code = models.CharField(max_length=64, blank=True)
     display = models.CharField(max_length=500, blank=True)
@@ -113,7 +114,11 @@ class PractitionerRole(OwnedRecord):
 class Encounter(OwnedRecord):
     """A visit or stay (FHIR Encounter; HL7 v2 PV1). Admissions open hospital cases by the organization's rule."""
 
-    # No single-column index: encounter_patient_idx (patient, admit_at) serves lookups by patient.
+    # No single-column indexes: encounter_ident_idx and encounter_class_idx lead with the organization,
+    # encounter_patient_idx (patient, admit_at) with the patient.
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+", db_index=False)
     # The sender's visit number (FHIR Encounter.identifier; HL7 v2 PV1-19 with its assigning authority).
     identifier_system = models.CharField(max_length=200, blank=True)
@@ -158,7 +163,10 @@ class Encounter(OwnedRecord):
 class Condition(CodedRecord):
     """A problem or diagnosis, coded as received (ICD-10-CM, SNOMED CT)."""
 
-    encounter = models.ForeignKey(Encounter, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Indexed by condition_encounter_idx in Meta (a second, single-column index would only repeat it).
+    encounter = models.ForeignKey(
+        Encounter, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     clinical_status = models.CharField(max_length=20, blank=True)
     verification_status = models.CharField(max_length=20, blank=True)
     category = models.CharField(max_length=40, blank=True)
@@ -235,7 +243,8 @@ class Observation(CodedRecord):
 class Claim(OwnedRecord):
     """A bill sent to a payer, kept as cost history (FHIR Claim)."""
 
-    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
+    # No single-column index on patient: the patient_idx in Meta leads with it.
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+", db_index=False)
     encounter = models.ForeignKey(Encounter, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     status = models.CharField(max_length=20, blank=True)
     claim_type = models.CharField(max_length=40, blank=True)
@@ -256,7 +265,8 @@ class Claim(OwnedRecord):
 class ExplanationOfBenefit(OwnedRecord):
     """A payer's adjudication of a claim, kept as cost history (FHIR ExplanationOfBenefit)."""
 
-    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
+    # No single-column index on patient: the patient_idx in Meta leads with it.
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+", db_index=False)
     claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     status = models.CharField(max_length=20, blank=True)
     outcome = models.CharField(max_length=20, blank=True)

@@ -56,7 +56,10 @@ class SourceRecord(models.Model):
     ``source`` names the id space (default "fhir"); ids are unique per organization, source and type.
     """
 
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    # No single-column index: source_record_unique (organization, source, type, id) leads with it.
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     source = models.CharField(max_length=100, default="fhir")
     resource_type = models.CharField(max_length=40)
     source_id = models.CharField(max_length=200)
