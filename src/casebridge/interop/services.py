@@ -219,6 +219,8 @@ def fhir_import_files(
         report.seconds = time.perf_counter() - started
         _finish_run(run, importer, actor, error=error)
         raise
+    finally:
+        importer.close()
     report.seconds = time.perf_counter() - started
     return _finish_run(run, importer, actor)
 

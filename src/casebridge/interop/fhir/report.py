@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,17 +43,21 @@ class ImportReport:
     cases_opened: int = 0
     run_id: int | None = None
     seconds: float = 0.0
+    # An NDJSON import counts a chunk's writes on its write-behind thread while it reads the next chunk.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, resource_type: str, outcome: str, n: int = 1) -> None:
-        self.counts[resource_type][outcome] += n
+        with self._lock:
+            self.counts[resource_type][outcome] += n
 
     def reject(self, *, file: str, where: str, resource_type: str, source_id: str, reason: str) -> Rejection:
         rejection = Rejection(file, where, resource_type, source_id, reason)
-        self.rejected_total += 1
-        if resource_type:
-            self.add(resource_type, "rejected")
-        if len(self.rejections) < MAX_LISTED_REJECTIONS:
-            self.rejections.append(rejection)
+        with self._lock:
+            self.rejected_total += 1
+            if resource_type:
+                self.counts[resource_type]["rejected"] += 1
+            if len(self.rejections) < MAX_LISTED_REJECTIONS:
+                self.rejections.append(rejection)
         return rejection
 
     def total(self, outcome: str) -> int:
