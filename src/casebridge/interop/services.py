@@ -208,13 +208,15 @@ def fhir_import_files(
                             on_progress(sum(1 for i in items if i.outcome in ("skipped", "rejected")))
                 except sources.InputProblem as exc:
                     report.reject(file=exc.file, where="", resource_type="", source_id="", reason=exc.reason)
-                importer.resolver.settle()
+                importer.settle()
                 if time.perf_counter() - progress_saved >= PROGRESS_SECONDS:
                     # For someone watching a long import; a committed write of its own, so not after every file.
                     ImportRun.objects.filter(pk=run.pk).update(processed=report.resources)
                     progress_saved = time.perf_counter()
+            importer.flush()  # the last chunk written behind, before the cases read what was imported
         _open_cases(importer, actor)
     except BaseException as exc:  # interrupted (Ctrl+C) or crashed: record it, keep what committed
+        importer.close()  # a chunk still being written behind finishes first, and is counted
         error = f"{type(exc).__name__}: {exc}".rstrip(": ")
         report.seconds = time.perf_counter() - started
         _finish_run(run, importer, actor, error=error)

@@ -134,7 +134,11 @@ def save_object(obj: M, *, update_fields: Iterable[str] | None = None, history: 
             insert_objects([obj])
         else:
             sql, columns = _update_plan(model, vendor, fields)
-            params = [convert(field.pre_save(obj, False)) for _, field, convert, _ in columns]
+            params = [
+                value if convert is None else convert(value)
+                for _, field, convert, _ in columns
+                for value in (field.pre_save(obj, False),)
+            ]
             params.append(obj.pk)
             with connections[alias].cursor() as cursor:
                 cursor.execute(sql, params)

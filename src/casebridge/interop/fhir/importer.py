@@ -233,8 +233,7 @@ class FhirImporter:
         self.resolver = Resolver(organization_id=self.org_id, source=source, directory_index=self._directory_index())
         self.encounters_touched: list[int] = []
         self.now = clock.now()
-        self._writer: _WriteBehind | None = None  # started by the first NDJSON file; see close()
-        self._behind: _WriteBehind | None = None  # the writer, while an NDJSON file is read
+        self._writer: _WriteBehind | None = None  # started by the first NDJSON file; see flush() and close()
 
     # --- preparation ---------------------------------------------------------------------------
 
@@ -310,16 +309,13 @@ class FhirImporter:
             self.report.add(expect, "skipped", n)
             self.progress(n)
             return
-        behind = self._write_behind()
-        self._behind = behind
+        writer = self._write_behind()
         try:
-            self._read_ndjson(path, name, expect)
-            if behind is not None:
-                behind.wait()  # the last chunk's write: its error surfaces here
-        finally:
-            self._behind = None
-            if behind is not None:
-                behind.drain()
+            self._read_ndjson(path, name, expect, writer)
+        except BaseException:
+            if writer is not None:
+                writer.drain()  # a write still running finishes before the error goes up
+            raise
 
     def _write_behind(self) -> _WriteBehind | None:
         if connection.vendor != "postgresql" or connection.in_atomic_block:
@@ -328,13 +324,26 @@ class FhirImporter:
             self._writer = _WriteBehind()
         return self._writer
 
+    def flush(self) -> None:
+        """Wait for a chunk still being written behind (its error is raised here): after this, the
+        database holds everything imported so far. The next file's chunks may overlap the last write
+        of the one before, so call this before reading the import's results from the database."""
+        if self._writer is not None:
+            self._writer.wait()
+
+    def settle(self) -> None:
+        """The resolver's rollback journal is no longer needed for what was written (see
+        ``Resolver.settle``); kept while a chunk is still being written behind, which may roll back."""
+        if self._writer is None or not self._writer.busy:
+            self.resolver.settle()
+
     def close(self) -> None:
         """End the write-behind thread and its database session, if an NDJSON file started them."""
         writer, self._writer = self._writer, None
         if writer is not None:
             writer.close()
 
-    def _read_ndjson(self, path: Path, name: str, expect: str | None) -> None:
+    def _read_ndjson(self, path: Path, name: str, expect: str | None, writer: _WriteBehind | None) -> None:
         chunk: list[Item] = []
         for number, line in sources.ndjson_lines(path):
             where = f"line {number}"
@@ -356,18 +365,21 @@ class FhirImporter:
                 continue
             chunk.append(item)
             if len(chunk) >= self.chunk_size:
-                self._process_chunk(chunk)
+                self._process_chunk(chunk, writer)
                 chunk = []
         if chunk:
-            self._process_chunk(chunk)
+            self._process_chunk(chunk, writer)
 
-    def _process_chunk(self, chunk: list[Item]) -> None:
+    def _process_chunk(self, chunk: list[Item], writer: _WriteBehind | None) -> None:
         verdicts = None
-        if self._behind is not None and self._behind.busy:
+        if writer is not None and writer.busy:
             # The previous chunk is being written: validate this one meanwhile, before knowing which of
             # its resources are unchanged (a re-import writes nothing, so it never gets here).
             verdicts = {id(item): self._validation_error(item) for item in chunk}
-        self.process(chunk, verdicts=verdicts)
+        if writer is not None:
+            writer.wait()
+            self.resolver.settle()  # every chunk before this one is committed: nothing to roll back
+        self.process(chunk, verdicts=verdicts, writer=writer)
 
     # --- Bundles -------------------------------------------------------------------------------
 
@@ -473,10 +485,16 @@ class FhirImporter:
     # --- the batch pipeline --------------------------------------------------------------------
 
     def process(
-        self, items: list[Item], *, strict: bool = False, verdicts: dict[int, str | None] | None = None
+        self,
+        items: list[Item],
+        *,
+        strict: bool = False,
+        verdicts: dict[int, str | None] | None = None,
+        writer: _WriteBehind | None = None,
     ) -> None:
         """Import items of one type. ``strict`` (transaction bundles): a write error propagates.
-        ``verdicts``: the items' validation results when already known (None: valid)."""
+        ``verdicts``: the items' validation results when already known (None: valid). ``writer``: write
+        the items behind (NDJSON chunks only: each resource is its own all-or-nothing unit)."""
         if not items:
             return
         spec = SPECS[items[0].rtype]
@@ -486,9 +504,9 @@ class FhirImporter:
         for item in items:
             (later if item.source_id in seen else first).append(item)
             seen.add(item.source_id)
-        self._process_unique(spec, first, strict, verdicts)
+        self._process_unique(spec, first, strict, verdicts, writer)
         if later:  # the same resource twice in one chunk: the later copy wins, as it would in sequence
-            self.process(later, strict=strict, verdicts=verdicts)
+            self.process(later, strict=strict, verdicts=verdicts, writer=writer)
 
     def _validation_error(self, item: Item) -> str | None:
         """Why ``item`` does not validate with fhir.resources, or None."""
@@ -501,11 +519,15 @@ class FhirImporter:
         return None
 
     def _process_unique(
-        self, spec: TypeSpec, items: list[Item], strict: bool, verdicts: dict[int, str | None] | None = None
+        self,
+        spec: TypeSpec,
+        items: list[Item],
+        strict: bool,
+        verdicts: dict[int, str | None] | None = None,
+        writer: _WriteBehind | None = None,
     ) -> None:
         rtype = spec.resource_type
-        if self._behind is not None:
-            self._behind.wait()  # read nothing before the chunk written behind has committed
+        self.flush()  # read nothing before a chunk written behind has committed
         existing = {
             sid: (pk, target, digest)
             for sid, pk, target, digest in source_records(
@@ -537,8 +559,8 @@ class FhirImporter:
                 collect_references_in_text(item.text, item.resource, references)
             self.resolver.prefetch(references)
             pending = self._map(spec, to_map)
-            if pending and self._behind is not None:
-                self._behind.submit(self._write_with_fallback, spec, pending, strict)
+            if pending and writer is not None:
+                writer.submit(self._write_with_fallback, spec, pending, strict)
             elif pending:
                 self._write_with_fallback(spec, pending, strict)
         self.progress(len(items))

@@ -61,7 +61,8 @@ class ImportReport:
         return rejection
 
     def total(self, outcome: str) -> int:
-        return sum(c[outcome] for c in self.counts.values())
+        with self._lock:
+            return sum(c[outcome] for c in self.counts.values())
 
     @property
     def changed(self) -> int:
@@ -69,10 +70,12 @@ class ImportReport:
 
     @property
     def resources(self) -> int:
-        return sum(sum(c.values()) for c in self.counts.values())
+        with self._lock:
+            return sum(sum(c.values()) for c in self.counts.values())
 
     def counts_dict(self) -> dict[str, dict[str, int]]:
-        return {t: dict(c) for t, c in sorted(self.counts.items())}
+        with self._lock:
+            return {t: dict(c) for t, c in sorted(self.counts.items())}
 
     def snapshot(self) -> tuple[dict[str, dict[str, int]], int, int]:
         return {t: dict(c) for t, c in self.counts.items()}, len(self.rejections), self.rejected_total
