@@ -117,7 +117,10 @@ def main() -> int:
         table = next((w for w in words if w.startswith(('"', "`"))), "?")
         kinds[f"{words[0].upper()} {table}"] += 1
         spent[f"{words[0].upper()} {table}"] += float(q["time"])
-    print(f"  SQL statements {len(queries.captured_queries)} (COPY not included), {sum(spent.values()):.3f} s")
+    print(
+        f"  SQL statements {len(queries.captured_queries)} (COPY not included; on PostgreSQL the chunk writes"
+        f" run behind on another session and are not listed), {sum(spent.values()):.3f} s"
+    )
     for kind, count in kinds.most_common(25):
         print(f"    {count:5d}  {spent[kind]:6.3f} s  {kind[:90]}")
     if profile:
