@@ -1,5 +1,5 @@
 """Bounds shared by API schemas. IDs beyond 2**62 would overflow SQLite's integers, so every integer a
-request carries has an upper bound (tests/api/test_openapi_bounds.py holds the API to that)."""
+request carries has an upper bound (tests/api/test_openapi_document.py holds the API to that)."""
 
 from typing import Annotated
 

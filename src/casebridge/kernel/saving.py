@@ -65,9 +65,15 @@ def _history_model(model: type[models.Model]) -> type[models.Model] | None:
     if manager_attribute is None:
         return None
     history_model: type[models.Model] = getattr(model, manager_attribute).model
-    if hasattr(history_model, "history_relation"):
-        raise NotImplementedError(f"{model._meta.label}: history_relation is not supported by history_objects")
     return history_model
+
+
+@cache
+def _history_related(model: type[models.Model]) -> bool:
+    """Whether simple-history links ``model``'s rows through ``history_relation``, which
+    ``history_objects`` does not write: such a model is saved by ``Model.save``."""
+    history_model = _history_model(model)
+    return history_model is not None and hasattr(history_model, "history_relation")
 
 
 @cache
@@ -83,8 +89,8 @@ def history_objects(objs: Sequence[models.Model], *, update: bool, default_chang
     if not objs or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         return
     history_model = _history_model(type(objs[0]))
-    if history_model is None:
-        raise TypeError(f"{type(objs[0])._meta.label} has no history")
+    if history_model is None or _history_related(type(objs[0])):
+        raise TypeError(f"{type(objs[0])._meta.label}: no history rows of this kind (use bulk_history_create)")
     tracked = [field.attname for field in history_model.tracked_fields]  # type: ignore[attr-defined]
     default_user = history_model.get_default_history_user  # type: ignore[attr-defined]
     now = timezone.now()  # as simple-history dates its rows
@@ -116,6 +122,7 @@ def save_object(obj: M, *, update_fields: Iterable[str] | None = None, history: 
     if (
         vendor not in RETURNING_VENDORS
         or _saves_itself(model)
+        or _history_related(model)
         or (adding and obj.pk is not None)
         or (not adding and fields is None and _deferred_columns(obj))
     ):

@@ -269,9 +269,7 @@ class EligibilityIn(Schema):
     inpatient_admitted_on: dt.date | None = None
     discharge_on: dt.date | None = None
     observation_started_on: dt.date | None = None
-    therapy_minutes_by_day: list[Annotated[int, Field(ge=0, le=24 * 60)]] | None = Field(
-        None, min_length=7, max_length=7
-    )
+    therapy_minutes_by_day: list[MinutesInADay] | None = Field(None, min_length=7, max_length=7)
     therapy_disciplines: list[str] | None = Field(None, max_length=4)
 
 

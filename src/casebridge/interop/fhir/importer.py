@@ -188,8 +188,7 @@ def relaxed_commits() -> Iterator[None]:
     if connection.vendor != "postgresql":
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
+    _relax_commits()
     try:
         yield
     finally:
@@ -547,8 +546,10 @@ class FhirImporter:
                 self.resolver.remember(rtype, item.source_id, found[1])
                 self.report.add(rtype, "unchanged")
                 continue
-            known = verdicts is not None and id(item) in verdicts
-            problem = verdicts[id(item)] if verdicts is not None and known else self._validation_error(item)
+            if verdicts is not None and id(item) in verdicts:
+                problem = verdicts[id(item)]
+            else:
+                problem = self._validation_error(item)
             if problem is not None:
                 self.reject(item, problem)
                 continue
