@@ -293,7 +293,6 @@ def cmd_mllp(args: argparse.Namespace) -> int:
     """Run the HL7 v2 ADT listener (MLLP over TCP) for one organization until interrupted."""
     _setup_django()
     import asyncio
-    import logging
 
     from casebridge.interop.hl7v2.mllp import MllpListener
     from casebridge.interop.hl7v2.receiver import Feed
@@ -302,7 +301,6 @@ def cmd_mllp(args: argparse.Namespace) -> int:
     if org is None:
         print("error: name the receiving organization with --organization", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     listener = MllpListener(
         Feed(org, channel="mllp"),
         host=args.host,
@@ -310,6 +308,7 @@ def cmd_mllp(args: argparse.Namespace) -> int:
         max_bytes=args.max_bytes,
         workers=args.workers,
         processes=args.processes,
+        log_level=args.log_level,
     )
 
     def ready(port: int) -> None:
@@ -499,6 +498,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mllp.add_argument(
         "--workers", type=int, default=8, help="database worker threads when --processes is 0 (default 8)"
+    )
+    mllp.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="the feed's log on stderr: INFO (default) prints one line per message with its ACK code; "
+        "WARNING only problems",
     )
     mllp.set_defaults(func=cmd_mllp)
 

@@ -7,12 +7,16 @@ in-memory SQLite test database cannot share.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
+from django.db import connection
 
 from casebridge.cases.models import Case
 from casebridge.interop.hl7v2.mllp import MllpListener
@@ -111,3 +115,30 @@ def test_stopping_the_listener_ends_its_worker_processes(hospital):
         (ack,) = send(listener.port, adt("A01", control="stop-1"))
         assert msa(ack)[1] == "AA"
     assert not any(p.is_alive() for p in processes)
+
+
+def test_casebridge_mllp_logs_one_line_per_message_from_its_worker_processes(hospital):
+    """The command as an operator runs it: its worker processes log each message with its ACK code
+    (at the default INFO), with time and process, although the settings keep Django at WARNING."""
+    db = connection.settings_dict
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        PYTHONPATH="src",
+        CASEBRIDGE_ENV="development",
+    )
+    command = [sys.executable, "-m", "casebridge.cli", "mllp", "--port", "0", "--processes", "1"]
+    command += ["--organization", hospital.name]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready = process.stdout.readline()  # type: ignore[union-attr]
+        assert "MLLP listener for" in ready, process.stderr.read() if process.poll() is not None else ready  # type: ignore[union-attr]
+        port = int(ready.split(" (")[0].rsplit(":", 1)[1])
+        (ack,) = send(port, adt("A01", control="logged-1", mrn="LOG-1"))
+        assert msa(ack)[1] == "AA"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0
+    line = next((line for line in stderr.splitlines() if "logged-1" in line), "")
+    assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ mllp-worker-1 INFO HL7 A01 logged-1 -> AA", line), stderr

@@ -52,6 +52,22 @@ def test_an_admin_creates_a_user_with_one_membership_and_one_audit_row(admin):
     assert AuditEvent.objects.filter(action="user.create", object_id=str(user.pk)).count() == 1
 
 
+def test_a_system_user_without_a_password_cannot_sign_in_with_any(admin):
+    user = new_user(admin, password=None)
+    assert not user.has_usable_password()
+    assert not user.check_password("")
+    assert not user.check_password("a-long-enough-passphrase-7")
+
+
+def test_the_integration_user_has_an_unusable_password_and_the_intake_role(hospital):
+    from casebridge.interop.services import integration_actor
+
+    actor = integration_actor(hospital)
+    assert not actor.user.has_usable_password()
+    assert actor.roles == {roles.INTAKE_COORDINATOR}
+    assert integration_actor(hospital).user.pk == actor.user.pk  # created once
+
+
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [

@@ -116,7 +116,7 @@ def user_create(
     actor: Actor | None,
     organization: Organization,
     username: str,
-    password: str,
+    password: str | None,
     role: str,
     discipline: str = "",
     first_name: str = "",
@@ -124,21 +124,26 @@ def user_create(
     email: str = "",
     check_password_strength: bool = True,
 ) -> User:
-    """Create a user with one membership. ``actor`` None means the CLI or the demo builder."""
+    """Create a user with one membership. ``actor`` None means the CLI or the demo builder.
+    ``password`` None: a system user nobody signs in as (an unusable password, and no hashing work:
+    PBKDF2 at Django's iteration count costs a tenth of a second or more)."""
     if actor is not None:
         require(actor, "user.manage")
         if organization.pk != actor.organization_id:
             raise PermissionDenied("You can add users only to your own organization.")
     _validated_membership(organization, role, discipline)
     user = User(username=username, first_name=first_name, last_name=last_name, email=email)
-    if check_password_strength:
-        try:
-            password_validation.validate_password(password, user)
-        except ValidationError as exc:
-            raise ValidationFailed(
-                "password: " + " ".join(exc.messages), field_errors={"password": exc.messages}
-            ) from exc
-    user.set_password(password)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        if check_password_strength:
+            try:
+                password_validation.validate_password(password, user)
+            except ValidationError as exc:
+                raise ValidationFailed(
+                    "password: " + " ".join(exc.messages), field_errors={"password": exc.messages}
+                ) from exc
+        user.set_password(password)
     validate_model(user, exclude=["password"])
     with transaction.atomic():
         user.save()

@@ -12,7 +12,6 @@ changed their record.
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -65,14 +64,11 @@ def integration_actor(organization: Organization) -> Actor:
                 actor=None,
                 organization=organization,
                 username=username,
-                password=secrets.token_urlsafe(32),
+                password=None,  # unusable: nobody signs in as it
                 role=roles.INTAKE_COORDINATOR,
                 first_name="Integration",
                 last_name=organization.name[:150],
-                check_password_strength=False,
             )
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
     elif not Membership.objects.filter(
         user=user, organization=organization, role=roles.INTAKE_COORDINATOR, active=True
     ).exists():

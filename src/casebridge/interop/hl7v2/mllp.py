@@ -54,6 +54,24 @@ DEFAULT_WORKERS = int(os.environ.get("CASEBRIDGE_MLLP_WORKERS", "8"))
 Apply = Callable[[bytes], Awaitable[bytes]]
 
 
+LOGGER = "casebridge.interop.hl7v2"
+
+
+def log_to_console(level: str) -> None:
+    """Show the feed's log (one line per message at INFO, connection events, errors) on stderr at
+    ``level``, with time and process: what a person running ``casebridge mllp`` watches. The settings'
+    root logger stays at its own level (WARNING), so the rest of Django stays quiet. Each worker
+    process calls this again after its own ``django.setup()``, which reconfigures logging."""
+    logger = logging.getLogger(LOGGER)
+    logger.setLevel(level)
+    if not any(getattr(h, "casebridge_console", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(processName)s %(levelname)s %(message)s"))
+        handler.casebridge_console = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.propagate = False  # once, not again through the root logger's handler
+
+
 def nak(reason: str, facility: str) -> bytes:
     """An AR for input that is not a message at all (no header to answer)."""
     return build_ack(None, REJECTED, text=reason, error_code="100", facility=facility).encode("utf-8")
@@ -103,7 +121,9 @@ class _WorkerProcess:
 class WorkerProcesses:
     """N spawned worker processes (see ``worker.serve``) and the connections each is serving."""
 
-    def __init__(self, feed: Feed, processes: int, *, max_bytes: int, idle_timeout: float) -> None:
+    def __init__(
+        self, feed: Feed, processes: int, *, max_bytes: int, idle_timeout: float, log_level: str | None = None
+    ) -> None:
         self.count = processes
         self.args = (
             feed.organization.pk,
@@ -111,6 +131,7 @@ class WorkerProcesses:
             connections["default"].settings_dict["NAME"],  # the listener's database, also under test
             max_bytes,
             idle_timeout,
+            log_level,
         )
         self.context = multiprocessing.get_context("spawn")
         self.workers: list[_WorkerProcess] = []
@@ -209,7 +230,12 @@ class MllpListener:
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         workers: int = DEFAULT_WORKERS,
         processes: int = 0,
+        log_level: str | None = None,
     ) -> None:
+        """``log_level``: show the feed's log on stderr at this level, in every process
+        (``log_to_console``); None leaves logging as the settings configure it (tests capture it)."""
+        if log_level is not None:
+            log_to_console(log_level)
         self.feed = feed
         self.host = host
         self.port = port
@@ -217,7 +243,9 @@ class MllpListener:
         self.idle_timeout = idle_timeout
         self.processes = processes
         self.pool = (
-            WorkerProcesses(feed, processes, max_bytes=max_bytes, idle_timeout=idle_timeout) if processes else None
+            WorkerProcesses(feed, processes, max_bytes=max_bytes, idle_timeout=idle_timeout, log_level=log_level)
+            if processes
+            else None
         )
         threads = 0 if processes else workers
         self.executors = [ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mllp-db{n}") for n in range(threads)]

@@ -26,6 +26,7 @@ def serve(
     database: str,
     max_bytes: int,
     idle_timeout: float,
+    log_level: str | None = None,
 ) -> None:
     """A worker process: set up Django, say ``ready`` on ``control``, then serve every connection the
     listener hands over (as a socket, over ``control``) until the listener closes ``control``."""
@@ -34,6 +35,10 @@ def serve(
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group: the listener stops us
     feed = _setup(organization_id, channel, database)
+    if log_level is not None:
+        from casebridge.interop.hl7v2.mllp import log_to_console
+
+        log_to_console(log_level)  # django.setup() above configured logging anew
     control.send(b"ready")
     asyncio.run(_serve(control, feed, max_bytes, idle_timeout))
 
