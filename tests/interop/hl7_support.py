@@ -23,6 +23,7 @@ def adt(
     mrn: str = "MRN-7001",
     visit: str = "V-9001",
     patient_class: str = "I",
+    patient_type: str = "",
     family: str = "Okafor",
     given: str = "Grace",
     birth: str = "19470312",
@@ -61,6 +62,7 @@ def adt(
         pv1_fields[3] = location
         pv1_fields[6] = prior_location
         pv1_fields[7] = "1234^Alaz^Mohammed^^^Dr."
+        pv1_fields[18] = patient_type
         pv1_fields[19] = f"{visit}^^^GHH^VN"
         pv1_fields[36] = disposition
         pv1_fields[44] = admit

@@ -158,6 +158,24 @@ def test_class_change_to_inpatient_opens_the_case_the_rule_asks_for(feed):
     assert Case.objects.get().status == "referral"
 
 
+@pytest.mark.parametrize("patient_type", ["OBS", "Observation", "OBS^Observation stay"])
+def test_an_outpatient_in_observation_by_patient_type_is_an_observation_stay_and_opens_a_case(feed, patient_type):
+    accepted(feed.receive(adt("A01", control="m1", patient_class="O", patient_type=patient_type)))
+    encounter = Encounter.objects.get()
+    assert (encounter.encounter_class, encounter.class_code) == ("observation", "O")
+    assert Case.objects.count() == 1, "the rule opens a case for every inpatient and observation admission"
+    # Admitted as an inpatient from observation (A06): the class follows, the case stays the same.
+    accepted(feed.receive(adt("A06", control="m2", patient_class="I", patient_type="INP")))
+    assert Encounter.objects.get().encounter_class == "inpatient"
+    assert Case.objects.count() == 1
+
+
+def test_an_outpatient_of_another_patient_type_stays_ambulatory(feed):
+    accepted(feed.receive(adt("A04", control="m1", patient_class="O", patient_type="OP")))
+    assert Encounter.objects.get().encounter_class == "ambulatory"
+    assert Case.objects.count() == 0
+
+
 def test_pre_admission_is_planned_and_opens_no_case_yet(feed):
     accepted(feed.receive(adt("A05", control="m1", admit="")))
     assert Encounter.objects.get().status == "planned"

@@ -82,6 +82,13 @@ _CLASS_BY_V2 = {
     "U": EncounterClass.OTHER,
 }
 
+# HL7 v2 PV1-18 patient type (user-defined table 0018): the values interface specifications use for a
+# patient in observation. PV1-2 cannot say it: table 0004 has no observation class, so an observation
+# stay comes as an outpatient ("O"), sometimes as "E" or "I", with its patient type telling the truth.
+# Observation is what the two-midnight benchmark and the MOON notice turn on, so it must not read as
+# ambulatory.
+V2_OBSERVATION_PATIENT_TYPES = frozenset({"OBS", "OBSERVATION", "OBV", "OBSV"})
+
 # Classes that are hospital admissions (a bed or an observation stay) and may open a hospital case.
 ADMISSION_CLASSES = frozenset({EncounterClass.INPATIENT, EncounterClass.OBSERVATION})
 
@@ -100,7 +107,10 @@ def encounter_class_of(code: str | None) -> str:
     return _CLASS_BY_CODE.get(key, EncounterClass.OTHER)
 
 
-def encounter_class_of_v2(patient_class: str | None) -> str:
+def encounter_class_of_v2(patient_class: str | None, patient_type: str | None = "") -> str:
+    """The encounter class of PV1-2 (patient class), unless PV1-18 (patient type) marks observation."""
+    if (patient_type or "").strip().upper() in V2_OBSERVATION_PATIENT_TYPES:
+        return EncounterClass.OBSERVATION
     return _CLASS_BY_V2.get((patient_class or "").strip().upper(), EncounterClass.OTHER)
 
 

@@ -183,7 +183,7 @@ def encounter_fields(message: Message) -> dict[str, Any]:
     out: dict[str, Any] = {}
     patient_class = get("PV1", 2).strip().upper()
     if patient_class:
-        out["encounter_class"] = encounter_class_of_v2(patient_class)
+        out["encounter_class"] = encounter_class_of_v2(patient_class, get("PV1", 18, 1, 1))
         out["class_system"] = V2_PATIENT_CLASS
         out["class_code"] = patient_class[:32]
     point = "^".join(get("PV1", 3, 1, n, 1).strip() for n in (1, 2, 3)).rstrip("^")
