@@ -155,6 +155,25 @@ def test_rows_given_later_are_written_when_the_block_ends_on_postgresql_in_one_s
     assert Hl7Message.objects.filter(control_id="later-1", organization=hospital).count() == 1
 
 
+@pytest.mark.postgres_only
+def test_the_chain_goes_with_numbered_placeholders_and_is_logged_rendered_where_queries_are_logged(hospital, cm):
+    def block(tag):  # type: ignore[no-untyped-def]
+        def run():  # type: ignore[no-untyped-def]
+            with transaction.atomic(), inserts_at_end():
+                insert_objects_later([AuditEvent(at=AT, user=cm.user, organization=hospital, action=f"{tag}.a")])
+                insert_rows_later(Hl7Message, [_log_row(hospital, f"{tag}-1")])
+
+        return run
+
+    (chain,) = [sql for sql in _statements(block("plain")) if sql.startswith("WITH")]
+    assert "$1" in chain and "%s" not in chain  # psycopg sends it as it is, no rewrite per call
+    with CaptureQueriesContext(connection) as ctx:
+        block("logged")()
+    (logged,) = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("WITH")]
+    assert "'logged-1'" in logged and "$1" not in logged  # rendered with its values, for reading
+    assert Hl7Message.objects.filter(control_id__in=["plain-1", "logged-1"]).count() == 2
+
+
 def test_a_block_that_raises_writes_none_of_its_later_rows(hospital):
     with pytest.raises(RuntimeError), transaction.atomic(), inserts_at_end():
         insert_rows_later(Hl7Message, [_log_row(hospital, "lost")])

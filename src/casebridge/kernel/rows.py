@@ -309,8 +309,11 @@ def _write_later(batches: list[_Later]) -> None:
         parts.append(f"w{n} AS ({sql})")
         selects.append(f"SELECT {n}, {db.ops.quote_name(str(pk.column))}::bigint FROM w{n}")  # type: ignore[union-attr]  # noqa: S608
         params.extend(batch_params)
-    with _numbered_cursor(db) as cursor:
-        cursor.execute(_numbered(f"WITH {', '.join(parts)} {' UNION ALL '.join(selects)}"), params)
+    sql = f"WITH {', '.join(parts)} {' UNION ALL '.join(selects)}"
+    with _numbered_cursor(db) if not db.queries_logged else db.cursor() as cursor:
+        # Where queries are logged (DEBUG, tests capturing them), Django renders each with its %s
+        # parameters, so the statement goes as written; elsewhere numbered, as psycopg would send it.
+        cursor.execute(sql if db.queries_logged else _numbered(sql), params)
         returned = cursor.fetchall()
     ids: dict[int, list[int]] = {}
     for n, new_id in returned:
@@ -331,15 +334,15 @@ def _numbered(sql: str) -> str:
 
 
 def _numbered_cursor(db: Any) -> Any:
-    """A Django cursor (errors translated, execute wrappers and query logging as usual) over psycopg's
-    ``RawCursor``, which sends a statement's ``$n`` placeholders as they are. The plain cursor rewrites
-    ``%s`` on every call and caches the rewrite only for statements under 4 KB and 50 parameters; a
-    WITH chain of a message's rows is longer, and rewriting it cost more than building it."""
+    """A Django cursor (errors translated, execute wrappers run) over psycopg's ``RawCursor``, which
+    sends a statement's ``$n`` placeholders as they are. The plain cursor rewrites ``%s`` on every
+    call and caches the rewrite only for statements under 4 KB and 50 parameters; a WITH chain of a
+    message's rows is longer, and rewriting it cost more than building it. Not for logged queries:
+    Django renders a logged statement by its ``%s`` placeholders."""
     import psycopg
 
     db.ensure_connection()
-    raw = psycopg.RawCursor(db.connection)
-    return db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw)
+    return db.make_cursor(psycopg.RawCursor(db.connection))
 
 
 def _took_ids(batch: _Later, ids: list[Any], alias: str) -> None:
