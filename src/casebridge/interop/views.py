@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -15,7 +12,7 @@ from casebridge.clinical.coding import EncounterClass
 from casebridge.clinical.models import AdmissionCaseMode
 from casebridge.clinical.services import admission_rule_for, admission_rule_set
 from casebridge.interop.models import ImportRun
-from casebridge.interop.services import fhir_import_files
+from casebridge.interop.services import fhir_import_upload
 from casebridge.kernel.errors import DomainError, NotFound
 from casebridge.web.errors import actor_required, apply_errors
 
@@ -86,19 +83,9 @@ def import_page(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         upload = UploadForm(request.POST, request.FILES)
         if upload.is_valid():
-            with tempfile.TemporaryDirectory(prefix="casebridge-import-") as tmp:
-                paths = []
-                for i, uploaded in enumerate(upload.cleaned_data["files"]):
-                    # Keep the name (bulk files are typed by it), but never a path from the client.
-                    name = Path(uploaded.name or f"upload-{i}.json").name or f"upload-{i}.json"
-                    target = Path(tmp) / f"{i:03d}" / name
-                    target.parent.mkdir()
-                    with target.open("wb") as fh:
-                        for part in uploaded.chunks():
-                            fh.write(part)
-                    paths.append(str(target))
-                report = fhir_import_files(actor=actor, paths=paths, channel="upload", name_of=lambda p: p.name)
-            return redirect("fhir_import_run", run_id=report.run_id)
+            files = upload.cleaned_data["files"]
+            run = fhir_import_upload(actor=actor, uploads=[(f.name or "", f.chunks()) for f in files])
+            return redirect("fhir_import_run", run_id=run.pk)
     runs = ImportRun.objects.filter(organization=actor.organization).select_related("started_by")[:20]
     return render(
         request, "interop/import.html", {"upload": upload, "rule_form": rule_form, "runs": runs, "rule": rule}
