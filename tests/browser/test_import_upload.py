@@ -39,9 +39,7 @@ def test_an_upload_shows_its_progress_then_its_report(page, hospital, monkeypatc
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/login" not in url)
     page.goto("/admin/import")
-    page.get_by_label("Files").set_input_files(
-        [str(BULK / "Patient.000.ndjson"), str(BULK / "Condition.000.ndjson")]
-    )
+    page.get_by_label("Files").set_input_files([str(BULK / "Patient.000.ndjson"), str(BULK / "Condition.000.ndjson")])
     with override_settings(FHIR_UPLOAD_IN_BACKGROUND=True):
         page.get_by_role("button", name="Import").click()
         page.get_by_role("heading", name=re.compile(r"Import #\d+")).wait_for()

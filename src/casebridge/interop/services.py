@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
@@ -335,19 +334,3 @@ def fhir_import_bundle(
         raise
     importer.report.seconds = time.perf_counter() - started
     return _finish_run(run, importer, actor), btype, items
-
-
-def import_run_get(*, actor: Actor, run_id: int) -> ImportRun | None:
-    return ImportRun.objects.filter(pk=run_id, organization=actor.organization).first()
-
-
-def report_of_run(run: ImportRun) -> dict[str, Any]:
-    return {
-        "run_id": run.pk,
-        "status": run.status,
-        "counts": run.counts,
-        "rejections": run.rejections,
-        "rejected_total": run.rejected_total,
-        "cases_opened": run.cases_opened,
-        "error": run.error,
-    }
