@@ -206,6 +206,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
+# Web uploads import on a thread of the web process while the page shows progress; tests import
+# inline (a thread cannot see a test's uncommitted rows), except those that exercise the thread.
+FHIR_UPLOAD_IN_BACKGROUND = ENVIRONMENT != "test"
+
 TASKS = {
     "default": {
         "BACKEND": (

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from casebridge.kernel import clock
 from casebridge.kernel.rows import RawJSON
 
 
@@ -35,6 +36,9 @@ class ImportRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     total = models.PositiveIntegerField(default=0, help_text="Resources expected, when known (progress)")
     processed = models.PositiveIntegerField(default=0)
+    progress_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a running import last recorded its progress (every second or so)"
+    )
     counts = models.JSONField(default=dict, help_text="{type: {created, updated, unchanged, rejected, skipped}}")
     rejections = models.JSONField(default=list, help_text="The first rejections: file, where, type, id, reason")
     rejected_total = models.PositiveIntegerField(default=0)
@@ -47,6 +51,24 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"Import {self.pk} ({self.get_status_display()})"
+
+    #: A running import records its progress every second or so, and every chunk takes well under a
+    #: minute; one silent for this long has died with its process (a restart, a crash).
+    STALLED_AFTER_SECONDS = 300
+
+    @property
+    def stalled(self) -> bool:
+        """Still marked running, but no progress recorded for ``STALLED_AFTER_SECONDS``."""
+        if self.status != self.Status.RUNNING:
+            return False
+        last = self.progress_at or self.started_at
+        return (clock.now() - last).total_seconds() > self.STALLED_AFTER_SECONDS
+
+    @property
+    def percent_done(self) -> int:
+        if not self.total:
+            return 0
+        return min(100, self.processed * 100 // self.total)
 
 
 class SourceRecord(models.Model):

@@ -12,12 +12,15 @@ changed their record.
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connections, transaction
 
 from casebridge.accounts import roles
 from casebridge.accounts.models import Membership, Organization, User
@@ -121,7 +124,7 @@ def _finish_run(run: ImportRun, importer: FhirImporter, actor: Actor, *, error: 
     report = importer.report
     run.status = ImportRun.Status.FAILED if error else ImportRun.Status.COMPLETED
     run.processed = report.resources
-    run.finished_at = clock.now()
+    run.finished_at = run.progress_at = clock.now()
     run.counts = report.counts_dict()
     run.rejections = [r.as_dict() for r in report.rejections]
     run.rejected_total = report.rejected_total
@@ -175,9 +178,7 @@ def fhir_import_files(
     files = sources.expand(paths)
     files.sort(key=_file_order)
     run = run or _start_run(actor, channel, [name_of(f) for f in files])
-    importer = FhirImporter(
-        actor=actor, run=run, source=source, chunk_size=chunk_size, progress=on_progress, name_of=name_of
-    )
+    importer = FhirImporter(actor=actor, run=run, source=source, chunk_size=chunk_size, name_of=name_of)
     report = importer.report
     report.files = [name_of(f) for f in files]
     checked: list[Path] = []
@@ -187,10 +188,25 @@ def fhir_import_files(
             checked.append(path)
         except sources.InputProblem as exc:
             report.reject(file=name_of(path), where="", resource_type="", source_id="", reason=exc.reason)
+    total = sum(sources.count_lines(p) if sources.is_ndjson(p) else 0 for p in checked)
+    run.total, run.progress_at = total, clock.now()  # the instance too: _finish_run saves it whole
+    ImportRun.objects.filter(pk=run.pk).update(total=run.total, progress_at=run.progress_at)
     if on_total is not None:
-        on_total(sum(sources.count_lines(p) if sources.is_ndjson(p) else 0 for p in checked))
+        on_total(total)
     error = ""
     progress_saved = time.perf_counter()
+
+    def progressed(n: int) -> None:
+        nonlocal progress_saved
+        if on_progress is not None:
+            on_progress(n)
+        if time.perf_counter() - progress_saved >= PROGRESS_SECONDS:
+            # For someone watching the import (the upload page polls it); a write of its own, so only
+            # about once a second. Inside a transaction Bundle it waits for the Bundle's commit.
+            ImportRun.objects.filter(pk=run.pk).update(processed=report.resources, progress_at=clock.now())
+            progress_saved = time.perf_counter()
+
+    importer.progress = progressed
     try:
         with frozen_heap(), relaxed_commits():
             for path in checked:
@@ -200,15 +216,10 @@ def fhir_import_files(
                     else:
                         document = sources.parse_json_document(path.read_bytes(), name_of(path))
                         _, items = importer.import_document(document, file=name_of(path))
-                        if on_progress is not None:
-                            on_progress(sum(1 for i in items if i.outcome in ("skipped", "rejected")))
+                        progressed(sum(1 for i in items if i.outcome in ("skipped", "rejected")))
                 except sources.InputProblem as exc:
                     report.reject(file=exc.file, where="", resource_type="", source_id="", reason=exc.reason)
                 importer.settle()
-                if time.perf_counter() - progress_saved >= PROGRESS_SECONDS:
-                    # For someone watching a long import; a committed write of its own, so not after every file.
-                    ImportRun.objects.filter(pk=run.pk).update(processed=report.resources)
-                    progress_saved = time.perf_counter()
             importer.flush()  # the last chunk written behind, before the cases read what was imported
         _open_cases(importer, actor)
     except BaseException as exc:  # interrupted (Ctrl+C) or crashed: record it, keep what committed
@@ -221,6 +232,62 @@ def fhir_import_files(
         importer.close()
     report.seconds = time.perf_counter() - started
     return _finish_run(run, importer, actor)
+
+
+def fhir_import_upload(
+    *, actor: Actor, uploads: Sequence[tuple[str, Iterable[bytes]]], background: bool | None = None
+) -> ImportRun:
+    """Import files uploaded through the web page: each ``(name, chunks)`` is saved in a folder of the
+    upload's own, then imported as ``fhir_import_files`` would, and the folder removed.
+
+    ``background`` (default ``settings.FHIR_UPLOAD_IN_BACKGROUND``): the import runs on a thread of
+    this process and the run comes back at once, still running, so the page can show its progress.
+    A request held for the whole import would show nothing for as long as it takes (a file at the
+    256 MiB limit takes about a minute) and would be cut off by the web server's worker timeout. If
+    the process dies meanwhile, the run stops recording progress and shows as stalled; the same files
+    imported again finish the work without duplicates.
+    """
+    require_import(actor)
+    folder = Path(tempfile.mkdtemp(prefix="casebridge-upload-"))
+    try:
+        paths = []
+        for i, (name, chunks) in enumerate(uploads):
+            # Keep the name (bulk files are typed by it), but never a path from the client.
+            safe = Path(name or "").name or f"upload-{i}.json"
+            target = folder / f"{i:03d}" / safe
+            target.parent.mkdir()
+            with target.open("wb") as fh:
+                for chunk in chunks:
+                    fh.write(chunk)
+            paths.append(str(target))
+        run = _start_run(actor, "upload", [Path(p).name for p in paths])
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if background is None:
+        background = settings.FHIR_UPLOAD_IN_BACKGROUND
+    if not background:
+        _import_upload(actor, run, paths, folder, own_thread=False)
+        run.refresh_from_db()
+        return run
+    threading.Thread(
+        target=_import_upload, args=(actor, run, paths, folder), name=f"fhir-upload-{run.pk}", daemon=True
+    ).start()
+    return run
+
+
+def _import_upload(actor: Actor, run: ImportRun, paths: list[str], folder: Path, *, own_thread: bool = True) -> None:
+    try:
+        fhir_import_files(actor=actor, paths=paths, channel="upload", run=run, name_of=lambda p: p.name)
+    except Exception:
+        # The run is already marked failed, with the error, for the page; this thread has no caller.
+        if not own_thread:
+            raise
+        log.exception("FHIR upload import %s failed", run.pk)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        if own_thread:
+            connections.close_all()  # this thread's sessions (the import's, and its write-behind's)
 
 
 def fhir_import_bundle(
@@ -267,19 +334,3 @@ def fhir_import_bundle(
         raise
     importer.report.seconds = time.perf_counter() - started
     return _finish_run(run, importer, actor), btype, items
-
-
-def import_run_get(*, actor: Actor, run_id: int) -> ImportRun | None:
-    return ImportRun.objects.filter(pk=run_id, organization=actor.organization).first()
-
-
-def report_of_run(run: ImportRun) -> dict[str, Any]:
-    return {
-        "run_id": run.pk,
-        "status": run.status,
-        "counts": run.counts,
-        "rejections": run.rejections,
-        "rejected_total": run.rejected_total,
-        "cases_opened": run.cases_opened,
-        "error": run.error,
-    }

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -14,9 +11,9 @@ from casebridge.accounts.permissions import require
 from casebridge.clinical.coding import EncounterClass
 from casebridge.clinical.models import AdmissionCaseMode
 from casebridge.clinical.services import admission_rule_for, admission_rule_set
-from casebridge.interop.models import ImportRun
-from casebridge.interop.services import fhir_import_files
-from casebridge.kernel.errors import DomainError, NotFound
+from casebridge.interop.selectors import import_run_get, import_runs_recent
+from casebridge.interop.services import fhir_import_upload
+from casebridge.kernel.errors import DomainError
 from casebridge.web.errors import actor_required, apply_errors
 
 
@@ -86,20 +83,10 @@ def import_page(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         upload = UploadForm(request.POST, request.FILES)
         if upload.is_valid():
-            with tempfile.TemporaryDirectory(prefix="casebridge-import-") as tmp:
-                paths = []
-                for i, uploaded in enumerate(upload.cleaned_data["files"]):
-                    # Keep the name (bulk files are typed by it), but never a path from the client.
-                    name = Path(uploaded.name or f"upload-{i}.json").name or f"upload-{i}.json"
-                    target = Path(tmp) / f"{i:03d}" / name
-                    target.parent.mkdir()
-                    with target.open("wb") as fh:
-                        for part in uploaded.chunks():
-                            fh.write(part)
-                    paths.append(str(target))
-                report = fhir_import_files(actor=actor, paths=paths, channel="upload", name_of=lambda p: p.name)
-            return redirect("fhir_import_run", run_id=report.run_id)
-    runs = ImportRun.objects.filter(organization=actor.organization).select_related("started_by")[:20]
+            files = upload.cleaned_data["files"]
+            run = fhir_import_upload(actor=actor, uploads=[(f.name or "", f.chunks()) for f in files])
+            return redirect("fhir_import_run", run_id=run.pk)
+    runs = import_runs_recent(actor)
     return render(
         request, "interop/import.html", {"upload": upload, "rule_form": rule_form, "runs": runs, "rule": rule}
     )
@@ -108,10 +95,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 @actor_required
 def import_run_page(request: HttpRequest, run_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
-    require(actor, "organization.manage")
-    run = ImportRun.objects.filter(pk=run_id, organization=actor.organization).select_related("started_by").first()
-    if run is None:
-        raise NotFound(f"No import {run_id}.")
+    run = import_run_get(actor, run_id)
     outcomes = ("created", "updated", "unchanged", "rejected", "skipped")
     rows = [(rtype, [counts.get(o, 0) for o in outcomes]) for rtype, counts in sorted(run.counts.items())]
     totals = [sum(counts.get(o, 0) for counts in run.counts.values()) for o in outcomes]

@@ -13,6 +13,7 @@ from statistics import median
 
 from django.db.models import Q, QuerySet
 
+from casebridge.accounts.models import Organization
 from casebridge.accounts.permissions import require
 from casebridge.audit.recorder import audit_listed, audit_record
 from casebridge.kernel.actor import Actor
@@ -54,6 +55,16 @@ def provider_get(*, actor: Actor, provider_id: int) -> Provider:
 def provider_of_organization(*, actor: Actor) -> Provider | None:
     """The actor's own organization's directory entry, when it has one."""
     return Provider.objects.filter(organization_id=actor.organization_id).first()
+
+
+#: Organization types that are post-acute providers and so may have a directory entry.
+PROVIDER_ORG_TYPES = ("home_health", "home_infusion", "irf", "snf")
+
+
+def provider_organizations_unlisted() -> QuerySet[Organization]:
+    """Active provider organizations on the platform that have no directory entry yet: the choices
+    for linking a new entry. The directory is shared by every organization, so this is not scoped."""
+    return Organization.objects.filter(active=True, org_type__in=PROVIDER_ORG_TYPES, provider_entry__isnull=True)
 
 
 def financial_interests_of(*, actor: Actor) -> dict[int, FinancialInterest]:

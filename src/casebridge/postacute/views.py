@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from casebridge.accounts.models import Organization
 from casebridge.accounts.permissions import can
 from casebridge.accounts.selectors import insurers_on_platform
 from casebridge.cases.selectors import case_get
@@ -43,8 +42,6 @@ from casebridge.postacute.vocabulary import (
     PacketSection,
 )
 from casebridge.web.errors import actor_required, apply_errors
-
-PROVIDER_ORG_TYPES = ("home_health", "home_infusion", "irf", "snf")
 
 
 def _form_errors(form: Any) -> str:
@@ -85,8 +82,7 @@ def directory_view(request: HttpRequest) -> HttpResponse:
 @actor_required
 def provider_create_view(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
-    orgs = Organization.objects.filter(active=True, org_type__in=PROVIDER_ORG_TYPES, provider_entry__isnull=True)
-    form = ProviderForm(request.POST or None, organizations=orgs)
+    form = ProviderForm(request.POST or None, organizations=selectors.provider_organizations_unlisted())
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         org_id = data.pop("organization_id")
