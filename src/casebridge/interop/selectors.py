@@ -1,11 +1,16 @@
-"""Reads of the organization's import runs, scoped to the actor's organization."""
+"""Reads of the organization's import runs and HL7 message log, scoped to the actor's organization."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncHour
 
 from casebridge.accounts.permissions import require
-from casebridge.interop.models import ImportRun
+from casebridge.interop.models import Hl7Message, ImportRun
+from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound
 
@@ -25,3 +30,96 @@ def import_run_get(actor: Actor, run_id: int) -> ImportRun:
     if run is None:
         raise NotFound(f"No import {run_id}.")
     return run
+
+
+# --- the HL7 v2 feed's message log ------------------------------------------------------------------
+
+#: The log page's filters: every message, those refused (AE or AR), or one acknowledgement code.
+OUTCOMES = {"": (), "refused": ("AE", "AR"), "AA": ("AA",), "AE": ("AE",), "AR": ("AR",)}
+LOG_PAGE = 100
+
+
+@dataclass
+class HourColumn:
+    """One hour of the feed: messages accepted and refused, and the column's geometry (SVG units)."""
+
+    start: dt.datetime
+    accepted: int
+    refused: int
+    x: float = 0.0
+    accepted_height: float = 0.0
+    refused_height: float = 0.0
+    accepted_y: float = 0.0  # columns grow up from the chart's floor; refused sits on accepted
+    refused_y: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return self.accepted + self.refused
+
+
+@dataclass
+class FeedSummary:
+    since: dt.datetime
+    accepted: int
+    refused: int
+    hours: list[HourColumn]
+    peak: int
+
+    CHART_HEIGHT = 120
+    COLUMN_WIDTH = 22
+
+    @property
+    def chart_width(self) -> int:
+        return len(self.hours) * self.COLUMN_WIDTH
+
+
+def hl7_messages(
+    actor: Actor, *, outcome: str = "", control_id: str = "", before: int | None = None, limit: int = LOG_PAGE
+) -> list[Hl7Message]:
+    """The organization's logged HL7 messages, newest first: all, or those with the ``outcome``'s
+    acknowledgement codes, or the one(s) with a control ID; ``before`` (a message id) pages back."""
+    require(actor, "organization.manage")
+    rows = Hl7Message.objects.filter(organization_id=actor.organization_id)
+    codes = OUTCOMES.get(outcome, ())
+    if codes:
+        rows = rows.filter(ack_code__in=codes)
+    if control_id:
+        rows = rows.filter(control_id=control_id)
+    if before is not None:
+        rows = rows.filter(pk__lt=before)
+    return list(rows.select_related("patient").order_by("-received_at", "-pk")[:limit])
+
+
+def hl7_feed_summary(actor: Actor, *, hours: int = 24) -> FeedSummary:
+    """Messages accepted and refused in the last ``hours`` hours, in total and hour by hour (the
+    current hour last), with the columns laid out for the page's chart."""
+    require(actor, "organization.manage")
+    now = clock.now()
+    first_hour = now.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=hours - 1)
+    counted = (
+        Hl7Message.objects.filter(organization_id=actor.organization_id, received_at__gte=first_hour)
+        .annotate(hour=TruncHour("received_at", tzinfo=dt.UTC))
+        .values("hour")
+        .annotate(accepted=Count("pk", filter=Q(ack_code="AA")), refused=Count("pk", filter=~Q(ack_code="AA")))
+    )
+    by_hour = {row["hour"]: (row["accepted"], row["refused"]) for row in counted}
+    columns = []
+    for n in range(hours):
+        start = first_hour + dt.timedelta(hours=n)
+        accepted, refused = by_hour.get(start.astimezone(dt.UTC), (0, 0))
+        columns.append(HourColumn(start, accepted, refused))
+    peak = max((c.total for c in columns), default=0)
+    scale = FeedSummary.CHART_HEIGHT / peak if peak else 0.0
+    for n, column in enumerate(columns):
+        column.x = n * FeedSummary.COLUMN_WIDTH
+        column.accepted_height = round(column.accepted * scale, 1)
+        column.refused_height = round(column.refused * scale, 1)
+        column.accepted_y = round(FeedSummary.CHART_HEIGHT - column.accepted_height, 1)
+        column.refused_y = round(column.accepted_y - column.refused_height, 1)
+    return FeedSummary(
+        since=first_hour,
+        accepted=sum(c.accepted for c in columns),
+        refused=sum(c.refused for c in columns),
+        hours=columns,
+        peak=peak,
+    )

@@ -6,4 +6,5 @@ from casebridge.interop import views
 urlpatterns = [
     path("admin/import", views.import_page, name="fhir_import"),
     path("admin/import/<int:run_id>", views.import_run_page, name="fhir_import_run"),
+    path("admin/hl7", views.hl7_log_page, name="hl7_log"),
 ]

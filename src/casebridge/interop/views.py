@@ -8,10 +8,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from casebridge.accounts.permissions import require
+from casebridge.audit.recorder import audit_listed
 from casebridge.clinical.coding import EncounterClass
 from casebridge.clinical.models import AdmissionCaseMode
 from casebridge.clinical.services import admission_rule_for, admission_rule_set
-from casebridge.interop.selectors import import_run_get, import_runs_recent
+from casebridge.interop.selectors import (
+    LOG_PAGE,
+    hl7_feed_summary,
+    hl7_messages,
+    import_run_get,
+    import_runs_recent,
+)
 from casebridge.interop.services import fhir_import_upload
 from casebridge.kernel.errors import DomainError
 from casebridge.web.errors import actor_required, apply_errors
@@ -32,6 +39,18 @@ class UploadForm(forms.Form):
         widget=MultipleFileInput(attrs={"accept": ".json,.ndjson,.jsonl"}),
         help_text="FHIR R4 Bundles (.json) or bulk-data NDJSON files named for their type (Patient.ndjson)",
     )
+
+
+class Hl7LogFilterForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="Acknowledgement",
+        required=False,
+        choices=[("", "All messages"), ("refused", "Refused (AE or AR)"), ("AA", "AA accepted")]
+        + [("AE", "AE error"), ("AR", "AR rejected")],
+    )
+    control_id = forms.CharField(label="Message control ID", max_length=200, required=False)
+    # Set by the "Older messages" link only, so not rendered: a new filter starts from the newest.
+    before = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
 
 
 class AdmissionRuleForm(forms.Form):
@@ -103,4 +122,31 @@ def import_run_page(request: HttpRequest, run_id: int) -> HttpResponse:
         request,
         "interop/run.html",
         {"run": run, "rows": rows, "totals": totals, "outcomes": outcomes},
+    )
+
+
+@actor_required
+def hl7_log_page(request: HttpRequest) -> HttpResponse:
+    """The ADT feed's message log for the interface analyst: what arrived, what was refused and why."""
+    actor = request.actor  # type: ignore[attr-defined]
+    form = Hl7LogFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    outcome = filters.get("outcome") or ""
+    messages_ = hl7_messages(
+        actor, outcome=outcome, control_id=(filters.get("control_id") or "").strip(), before=filters.get("before")
+    )
+    audit_listed(actor=actor, action="hl7.log.list", rows=messages_, detail={"outcome": outcome})
+    older = None
+    if len(messages_) == LOG_PAGE:
+        older = request.GET.copy()
+        older["before"] = str(messages_[-1].pk)
+    return render(
+        request,
+        "interop/hl7_log.html",
+        {
+            "form": form,
+            "messages_": messages_,
+            "summary": hl7_feed_summary(actor),
+            "older": older.urlencode() if older is not None else "",
+        },
     )

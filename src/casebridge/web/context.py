@@ -39,6 +39,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if can(actor, "organization.manage"):
         items.append(("admin_organization", "Organization"))
         items.append(("fhir_import", "Import"))
+        items.append(("hl7_log", "ADT feed"))
     if actor.user.is_superuser:
         items.append(("platform_organizations", "All organizations"))
     return {
