@@ -86,7 +86,15 @@ def hl7_messages(
     if control_id:
         rows = rows.filter(control_id=control_id)
     if before is not None:
-        rows = rows.filter(pk__lt=before)
+        # Keyset paging in the page's order (received, then id): the messages after that one. A
+        # refused message's row is written after its rollback, so ids alone are not in time order.
+        anchor = (
+            Hl7Message.objects.filter(organization_id=actor.organization_id, pk=before)
+            .values_list("received_at", flat=True)
+            .first()
+        )
+        if anchor is not None:
+            rows = rows.filter(Q(received_at__lt=anchor) | Q(received_at=anchor, pk__lt=before))
     return list(rows.select_related("patient").order_by("-received_at", "-pk")[:limit])
 
 
