@@ -40,6 +40,12 @@ def test_a_running_import_shows_its_progress_and_the_page_polls_itself(admin, we
     assert "Running (25%)" in web_as(admin).get("/admin/import").content.decode()
 
 
+def test_an_import_that_has_not_counted_its_files_yet_says_it_is_starting(admin, web_as):
+    run = _run(admin, progress_at=clock.now())
+    page = web_as(admin).get(f"/admin/import/{run.pk}").content.decode()
+    assert "Starting the import" in page and 'hx-trigger="every 1s"' in page and "<progress" not in page
+
+
 def test_a_finished_import_shows_its_report_and_stops_polling(admin, web_as):
     counts = {"Patient": {"created": 13}}
     run = _run(admin, status=ImportRun.Status.COMPLETED, finished_at=clock.now(), counts=counts, total=13, processed=13)
