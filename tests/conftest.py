@@ -7,6 +7,7 @@ import itertools
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -103,7 +104,12 @@ def outsider(make_actor, insurer) -> Actor:
 @pytest.fixture
 def make_patient(cm) -> Callable[..., object]:
     def make(actor: Actor | None = None, **fields):
-        data = {"family_name": "Rivera", "given_name": "Ana", "birth_date": dt.date(1950, 3, 4), "sex": "female"}
+        data: dict[str, Any] = {
+            "family_name": "Rivera",
+            "given_name": "Ana",
+            "birth_date": dt.date(1950, 3, 4),
+            "sex": "female",
+        }
         data.update(fields)
         return patient_create(actor=actor or cm, **data)
 
@@ -138,7 +144,11 @@ def web_as(client) -> Callable[[Actor], Client]:
 @pytest.fixture
 def make_case(cm, patient) -> Callable[..., object]:
     def make(actor: Actor | None = None, patient_id: int | None = None, **fields):
-        data = {"case_type": "hospital_stay", "reason": "Discharge planning", "assigned_to_id": (actor or cm).user_id}
+        data: dict[str, Any] = {
+            "case_type": "hospital_stay",
+            "reason": "Discharge planning",
+            "assigned_to_id": (actor or cm).user_id,
+        }
         data.update(fields)
         return case_open(actor=actor or cm, patient_id=patient_id or patient.pk, **data)
 

@@ -47,11 +47,11 @@ def slow_down_saves(model: type, seconds: float = 0.2) -> Callable[[], None]:
     Returns a function that undoes it."""
     import time
 
-    original = model.save
+    original = model.save  # type: ignore[attr-defined]  # any model class
 
     def save(self: Any, *args: Any, **kwargs: Any) -> None:
         time.sleep(seconds)
         original(self, *args, **kwargs)
 
-    model.save = save
+    setattr(model, "save", save)  # noqa: B010 - any model class, patched for the test
     return lambda: setattr(model, "save", original)

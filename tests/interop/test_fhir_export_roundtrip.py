@@ -17,7 +17,8 @@ demo_case = support.demo_case
 def _parsed(cm, demo) -> dict[str, list]:
     bundle = Bundle.model_validate(bundles.case_export(actor=cm, case_id=demo.case.pk))
     out: dict[str, list] = {}
-    for e in bundle.entry:
+    for e in bundle.entry or ():
+        assert e.resource is not None
         out.setdefault(e.resource.get_resource_type(), []).append(e.resource)
     return out
 

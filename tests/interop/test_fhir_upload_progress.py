@@ -77,6 +77,7 @@ def test_an_import_records_its_total_at_once_and_its_progress_as_it_goes(admin, 
 
     def watch(_: int) -> None:  # what someone polling the run would read, while it runs
         run = ImportRun.objects.order_by("-pk").first()
+        assert run is not None
         seen.append((run.total, run.processed))
 
     paths = [str(BULK / "Patient.000.ndjson"), str(BULK / "Encounter.000.ndjson")]

@@ -59,6 +59,7 @@ def test_worker_processes_apply_messages_from_concurrent_connections(listener, h
 def _loads(listener: MllpListener, expected: list[int]) -> list[int]:
     """The workers' connection counts once they settle on ``expected`` (they are reported back
     asynchronously), or as they are after 10 seconds."""
+    assert listener.pool is not None
     deadline = time.monotonic() + 10
     while True:
         loads = sorted(w.load for w in listener.pool.workers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from casebridge.coverage.eligibility import (
     HOME_INFUSION_RULE,
@@ -18,7 +19,11 @@ ADMITTED = dt.date(2026, 3, 10)
 
 
 def facts(**kw) -> StayFacts:
-    base = {"inpatient_admitted_on": ADMITTED, "observation": False, "discharge_on": dt.date(2026, 3, 13)}
+    base: dict[str, Any] = {
+        "inpatient_admitted_on": ADMITTED,
+        "observation": False,
+        "discharge_on": dt.date(2026, 3, 13),
+    }
     base.update(kw)
     return StayFacts(**base)
 
