@@ -81,13 +81,16 @@ def test_an_import_records_its_total_at_once_and_its_progress_as_it_goes(admin, 
         seen.append((run.total, run.processed))
 
     paths = [str(BULK / "Patient.000.ndjson"), str(BULK / "Encounter.000.ndjson")]
-    report = fhir_import_files(actor=admin, paths=paths, on_progress=watch, chunk_size=200)
+    report = fhir_import_files(actor=admin, paths=paths, on_progress=watch, chunk_size=200, count_total=True)
     run = ImportRun.objects.get(pk=report.run_id)
     assert run.total == run.processed == 13 + 1215
     assert {total for total, _ in seen} == {1228}, "the total is known before the first resource"
     progress = [processed for _, processed in seen]
     assert progress == sorted(progress) and 0 < progress[-1] < 1228, progress
     assert run.progress_at is not None and run.progress_at >= run.started_at
+    # Nobody watching (no count_total, no on_total): no pass over the files to count them.
+    quiet = ImportRun.objects.get(pk=fhir_import_files(actor=admin, paths=paths[:1]).run_id)
+    assert (quiet.total, quiet.processed) == (0, 13)
 
 
 @pytest.mark.postgres_only  # SQLite's in-memory test database: a reader fails on the writer's table lock

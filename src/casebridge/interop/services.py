@@ -166,11 +166,16 @@ def fhir_import_files(
     on_progress: Callable[[int], None] | None = None,
     run: ImportRun | None = None,
     name_of: Callable[[Path], str] = str,
+    count_total: bool = False,
 ) -> ImportReport:
     """Import FHIR files and folders (bulk NDJSON and JSON Bundles) into the actor's organization.
 
     A problem with a whole file (missing, too large, binary, not JSON, unsupported Bundle type) is
     reported as that file's rejection and the other files still import.
+
+    Progress: the run records how many resources were processed about once a second. With
+    ``count_total`` or ``on_total`` the NDJSON lines are counted first, so the run also knows how many
+    to expect (``on_total`` is called with that number).
     """
     require_import(actor)
     limit = max_bytes or sources.max_import_bytes()
@@ -188,11 +193,13 @@ def fhir_import_files(
             checked.append(path)
         except sources.InputProblem as exc:
             report.reject(file=name_of(path), where="", resource_type="", source_id="", reason=exc.reason)
-    total = sum(sources.count_lines(p) if sources.is_ndjson(p) else 0 for p in checked)
-    run.total, run.progress_at = total, clock.now()  # the instance too: _finish_run saves it whole
+    run.progress_at = clock.now()  # the instance too: _finish_run saves it whole
+    if count_total or on_total is not None:
+        # A pass over the files before the import (about 2 ms a megabyte), for a progress bar only.
+        run.total = sum(sources.count_lines(p) if sources.is_ndjson(p) else 0 for p in checked)
+        if on_total is not None:
+            on_total(run.total)
     ImportRun.objects.filter(pk=run.pk).update(total=run.total, progress_at=run.progress_at)
-    if on_total is not None:
-        on_total(total)
     error = ""
     progress_saved = time.perf_counter()
 
@@ -278,7 +285,9 @@ def fhir_import_upload(
 
 def _import_upload(actor: Actor, run: ImportRun, paths: list[str], folder: Path, *, own_thread: bool = True) -> None:
     try:
-        fhir_import_files(actor=actor, paths=paths, channel="upload", run=run, name_of=lambda p: p.name)
+        fhir_import_files(
+            actor=actor, paths=paths, channel="upload", run=run, name_of=lambda p: p.name, count_total=True
+        )
     except Exception:
         # The run is already marked failed, with the error, for the page; this thread has no caller.
         if not own_thread:
