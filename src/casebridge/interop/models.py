@@ -65,6 +65,11 @@ class ImportRun(models.Model):
         return (clock.now() - last).total_seconds() > self.STALLED_AFTER_SECONDS
 
     @property
+    def status_label(self) -> str:
+        """The status as people read it: a stalled run is "Stopped", though still marked running."""
+        return "Stopped" if self.stalled else self.get_status_display()
+
+    @property
     def percent_done(self) -> int:
         if not self.total:
             return 0

