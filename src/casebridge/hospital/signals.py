@@ -1,8 +1,9 @@
 """Recompute a current stay's readmission risk when its patient's clinical record changes.
 
 Saves through the ORM (services, HL7 feeds, edits) collect the patients touched in a transaction and
-refresh their current stays once, after commit. Bulk imports that bypass model saves call
-``hospital.services.risk_refresh_for_patients`` or the census "Refresh" action instead.
+refresh their current stays once, after commit (``kernel.follow_up.after_commit``: the HL7 listener
+does it just after the ACK, so the sender does not wait for it). Bulk imports that bypass model saves
+call ``hospital.services.risk_refresh_for_patients`` or the census "Refresh" action instead.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from casebridge.clinical.models import Condition, Encounter, Observation, Procedure
+from casebridge.kernel.follow_up import after_commit
 
 _pending = threading.local()
 
@@ -37,9 +38,10 @@ def _touched(sender: Any, instance: Any, **kwargs: Any) -> None:
     if ids is None:
         ids = _pending.ids = set()
     ids.add(patient_id)
-    # One callback per save; the first to run after commit refreshes every collected patient and the
-    # rest find nothing left. (A rolled-back transaction drops its callbacks; its ids go with the next.)
-    transaction.on_commit(_flush)
+    # One callback per save (one in all inside a follow_up.collected block); the first to run after
+    # commit refreshes every collected patient and the rest find nothing left. (A rolled-back
+    # transaction drops its callbacks; its ids go with the next.)
+    after_commit(_flush)
 
 
 for model in (Condition, Encounter, Observation, Procedure):

@@ -33,7 +33,7 @@ import logging
 import multiprocessing
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -44,15 +44,13 @@ from hl7.mllp import InvalidBlockError, start_hl7_server
 from casebridge.interop.hl7v2 import worker
 from casebridge.interop.hl7v2.ack import build_ack
 from casebridge.interop.hl7v2.receiver import REJECTED, Feed
+from casebridge.interop.hl7v2.worker import Apply
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = int(os.environ.get("CASEBRIDGE_MLLP_MAX_BYTES", str(1024 * 1024)))
 DEFAULT_IDLE_TIMEOUT = float(os.environ.get("CASEBRIDGE_MLLP_IDLE_TIMEOUT", "600"))
 DEFAULT_WORKERS = int(os.environ.get("CASEBRIDGE_MLLP_WORKERS", "8"))
-
-Apply = Callable[[bytes], Awaitable[bytes]]
-
 
 LOGGER = "casebridge.interop.hl7v2"
 
@@ -260,11 +258,7 @@ class MllpListener:
         self.connections += 1
         slot = self.load.index(min(self.load))
         self.load[slot] += 1
-        executor = self.executors[slot]
-        loop = asyncio.get_running_loop()
-
-        def apply(block: bytes) -> Awaitable[bytes]:
-            return loop.run_in_executor(executor, worker.receive_with, self.feed, block)
+        apply = worker.applier(asyncio.get_running_loop(), self.executors[slot], self.feed)
 
         try:
             facility, max_bytes, idle = self.feed.facility, self.max_bytes, self.idle_timeout

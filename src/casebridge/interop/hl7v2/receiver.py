@@ -28,6 +28,7 @@ from casebridge.interop.services import integration_actor
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import DomainError, NotFound
+from casebridge.kernel.follow_up import FollowUp, collected, run_all
 from casebridge.kernel.prepared import PreparedQuery
 from casebridge.kernel.rows import insert_rows_later
 
@@ -47,6 +48,9 @@ class Receipt:
     reason: str = ""
     duplicate: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
+    #: After-commit work the message caused that need not delay its ACK (``kernel.follow_up``), left
+    #: for the caller when it asked ``receive`` to defer it; run it with ``kernel.follow_up.run_all``.
+    follow_up: tuple[FollowUp, ...] = ()
 
 
 def check_header(message: Message) -> None:
@@ -200,7 +204,17 @@ class Feed:
         h = header or Header()
         return Receipt(ack, problem.ack_code, h.control_id, h.trigger, problem.reason)
 
-    def receive(self, data: bytes | str) -> Receipt:
+    def receive(self, data: bytes | str, *, defer_follow_up: bool = False) -> Receipt:
+        """Apply one message; its receipt carries the ACK. The after-commit work the message caused
+        (a readmission risk refresh) runs before this returns, or, with ``defer_follow_up``, is left
+        in ``Receipt.follow_up`` for the caller to run once the ACK is on its way (the MLLP listener)."""
+        receipt = self._receive(data)
+        if receipt.follow_up and not defer_follow_up:
+            run_all(receipt.follow_up)
+            receipt.follow_up = ()
+        return receipt
+
+    def _receive(self, data: bytes | str) -> Receipt:
         received_at = clock.now()
         header: Header | None = None
         try:
@@ -257,7 +271,8 @@ class Feed:
         # status changes, this log row) can wait for its end and go in one statement (kernel.rows
         # inserts_at_end); the retry path (savepoints) writes each one as it happens.
         fast = contextlib.nullcontext() if savepoints else _fast_path()
-        with transaction.atomic(), fast:
+        # Follow-up work is collected outside the transaction: if the message rolls back, it is dropped.
+        with collected() as later, transaction.atomic(), fast:
             applied = apply_adt(self.actor, message)
             _log(
                 self.organization,
@@ -270,7 +285,9 @@ class Feed:
                 encounter=applied.encounter,
                 summary=applied.summary,
             )
-        return Receipt(ack, ACCEPTED, header.control_id, header.trigger, summary=applied.summary)
+        return Receipt(
+            ack, ACCEPTED, header.control_id, header.trigger, summary=applied.summary, follow_up=tuple(later)
+        )
 
 
 def hl7_message_receive(*, organization: Organization, data: bytes | str, channel: str = "file") -> Receipt:

@@ -12,11 +12,14 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+#: Applies one framed message and returns its ACK (``mllp.serve_connection``'s ``apply``).
+Apply = Callable[[bytes], Awaitable[bytes]]
 
 
 def serve(
@@ -75,9 +78,7 @@ async def _serve(control: socket.socket, feed: Any, max_bytes: int, idle_timeout
     # One database thread (Django's ORM is synchronous, and its session belongs to the thread): the
     # process applies one message at a time while its event loop keeps reading the other connections.
     database_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mllp-db")
-
-    def apply(block: bytes) -> Awaitable[bytes]:
-        return loop.run_in_executor(database_thread, receive_with, feed, block)
+    apply = applier(loop, database_thread, feed)
 
     async def handle(reader: Any, writer: Any) -> None:
         task = asyncio.current_task()
@@ -151,11 +152,33 @@ def _exit_with_parent() -> None:
         pass
 
 
-def receive_with(feed: Any, block: bytes) -> bytes:
-    """Apply one framed message with ``feed``; the ACK's bytes."""
+def receive_with(feed: Any, block: bytes) -> tuple[bytes, Callable[[], None] | None]:
+    """Apply one framed message with ``feed``: the ACK's bytes, and the message's follow-up work (see
+    ``kernel.follow_up``) for the same thread to run once the ACK is on its way, or None."""
     from django.db import close_old_connections
 
+    from casebridge.kernel.follow_up import run_all
+
     close_old_connections()  # a worker's connection may have gone away between messages
-    receipt = feed.receive(block)
+    receipt = feed.receive(block, defer_follow_up=True)
     log.info("HL7 %s %s -> %s %s", receipt.trigger, receipt.control_id, receipt.code, receipt.reason)
-    return bytes(receipt.ack.encode("utf-8"))
+    work = receipt.follow_up
+    return bytes(receipt.ack.encode("utf-8")), (lambda: run_all(work)) if work else None
+
+
+def applier(loop: asyncio.AbstractEventLoop, database_thread: ThreadPoolExecutor, feed: Any) -> Apply:
+    """The ``apply`` of ``serve_connection``: each message on ``database_thread`` (a single thread,
+    whose database session it uses), its ACK back on the event loop.
+
+    A message's follow-up work (a readmission risk refresh) is queued on the same thread as soon as
+    the message committed, before the ACK is written: it runs while the ACK travels and the sender
+    prepares its next message, and that message, queued behind it, still sees its result. The
+    sender does not wait for it."""
+
+    async def apply(block: bytes) -> bytes:
+        ack, follow_up = await loop.run_in_executor(database_thread, receive_with, feed, block)
+        if follow_up is not None:
+            database_thread.submit(follow_up)  # failures are logged by run_all
+        return ack
+
+    return apply
