@@ -101,6 +101,22 @@ def test_a08_updates_demographics_and_the_visit_but_not_the_admission_time(feed)
     assert Patient.objects.count() == 1 and Case.objects.count() == 1
 
 
+def test_a08_that_repeats_the_visit_as_stored_writes_nothing_to_the_visit(feed):
+    accepted(feed.receive(adt("A01", control="m1")))
+    before = Encounter.objects.get()
+    # New demographics, the visit's fields exactly as the admission sent them.
+    accepted(feed.receive(adt("A08", control="m2", family="Okafor-Mensah")))
+    encounter = Encounter.objects.get()
+    assert encounter.updated_at == before.updated_at
+    assert not AuditEvent.objects.filter(action="encounter.update").exists()
+    assert Patient.objects.get().family_name == "Okafor-Mensah"
+    # A change to the visit is written and audited with the fields it carried.
+    accepted(feed.receive(adt("A08", control="m3", family="Okafor-Mensah", location="5E^510")))
+    encounter = Encounter.objects.get()
+    assert encounter.location_text == "5E^510" and encounter.updated_at > before.updated_at
+    assert AuditEvent.objects.filter(action="encounter.update", patient_id=encounter.patient_id).count() == 1
+
+
 def test_a08_for_a_new_patient_registers_them(feed):
     accepted(feed.receive(adt("A08", control="m1", mrn="NEW-1", visit="")))
     assert Patient.objects.get().identifiers.get().value == "NEW-1"

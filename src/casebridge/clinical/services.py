@@ -170,7 +170,8 @@ def encounter_upsert(
     """Create or update the encounter the sender knows by ``identifier_system|identifier_value``
     (FHIR Encounter.identifier; HL7 v2 PV1-19 visit number with its assigning authority).
 
-    Only the fields given change, so an ADT A08 that carries a new unit leaves the admit time alone.
+    Only the fields given change, so an ADT A08 that carries a new unit leaves the admit time alone;
+    when none of them differs from what is stored (and the patient is the same), nothing is written.
     Returns ``(encounter, created)``. Call ``case_open_for_admission`` afterwards for admissions.
 
     A caller that already read rows in the current transaction may pass them so they are not read
@@ -222,9 +223,15 @@ def encounter_upsert(
                 identifier_value=identifier_value.strip(),
             )
         else:
+            moved = encounter.patient_id != patient.pk
+            unchanged = {name for name, value in fields.items() if getattr(encounter, name) == value}
             # A visit moved to another patient (e.g. after a merge): follow the sender. (For the same
             # patient this only keeps the row at hand for the next service.)
             encounter.patient = patient
+            if not moved and unchanged == set(fields):
+                # Nothing new (an A08 that only updated demographics, a message sent again): no
+                # UPDATE, no history row, no audit entry for a change that did not happen.
+                return encounter, False
         for name, value in fields.items():
             setattr(encounter, name, value)
         encounter_check({"status": encounter.status, "encounter_class": encounter.encounter_class, **fields})
