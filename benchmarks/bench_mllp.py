@@ -203,7 +203,9 @@ def main() -> int:
                 if args.analyze:
                     analyze(args.pg_url)
                 before = cpu_seconds(server.pid, database)
+                client_before = time.process_time()
                 result = asyncio.run(run_round(port, connections, args.stays, f"r{n}c{connections}"))
+                result["client"] = (time.process_time() - client_before) * 1000 / result["messages"]
                 after = cpu_seconds(server.pid, database)
                 for side in ("listener", "postgres"):
                     # Per process, so a session that ended in between takes nothing away from the sum.
@@ -224,7 +226,8 @@ def main() -> int:
             print(
                 f"  {label:<14} {r['messages']:6.0f} messages in {r['seconds']:6.1f}s  "
                 f"{r['rate']:7.1f} msg/s   ACK latency p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms   "
-                f"CPU per message: listener {r['listener']:4.1f} ms, PostgreSQL {r['postgres']:4.1f} ms"
+                f"CPU per message: listener {r['listener']:4.1f} ms, PostgreSQL {r['postgres']:4.1f} ms, "
+                f"client {r['client']:4.2f} ms"
             )
     print("  median of the rounds:")
     for label, results in rounds.items():
