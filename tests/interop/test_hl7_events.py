@@ -105,13 +105,15 @@ def test_a08_that_repeats_the_visit_as_stored_writes_nothing_to_the_visit(feed):
     accepted(feed.receive(adt("A01", control="m1")))
     before = Encounter.objects.get()
     # New demographics, the visit's fields exactly as the admission sent them.
-    accepted(feed.receive(adt("A08", control="m2", family="Okafor-Mensah")))
+    receipt = accepted(feed.receive(adt("A08", control="m2", family="Okafor-Mensah")))
+    assert receipt.summary["encounter"] == "unchanged" and receipt.summary["patient"] == "updated"
     encounter = Encounter.objects.get()
     assert encounter.updated_at == before.updated_at
     assert not AuditEvent.objects.filter(action="encounter.update").exists()
     assert Patient.objects.get().family_name == "Okafor-Mensah"
     # A change to the visit is written and audited with the fields it carried.
-    accepted(feed.receive(adt("A08", control="m3", family="Okafor-Mensah", location="5E^510")))
+    receipt = accepted(feed.receive(adt("A08", control="m3", family="Okafor-Mensah", location="5E^510")))
+    assert receipt.summary["encounter"] == "updated"
     encounter = Encounter.objects.get()
     assert encounter.location_text == "5E^510" and encounter.updated_at > before.updated_at
     assert AuditEvent.objects.filter(action="encounter.update", patient_id=encounter.patient_id).count() == 1

@@ -565,9 +565,11 @@ def apply_adt(actor: Actor, message: Message) -> Applied:
     if new:
         fields.setdefault("encounter_class", encounter_class_of_v2(""))
         fields.setdefault("status", "in-progress")
+    stamped = None if current is None else current.updated_at
     encounter = _upsert(actor, patient, system, value, fields, current)
     applied.encounter = encounter
-    applied.summary["encounter"] = "created" if new else "updated"
+    # encounter_upsert writes nothing (and stamps nothing) when the message changes nothing on the visit.
+    applied.summary["encounter"] = "created" if new else "updated" if encounter.updated_at != stamped else "unchanged"
     if trigger in ("A01", "A04", "A06"):
         case = case_open_for_admission(
             actor=actor, encounter_id=encounter.pk, diagnoses=diagnoses(message), locked=encounter, new_encounter=new
