@@ -63,6 +63,7 @@ def test_a_message_that_rolls_back_leaves_no_follow_up(hospital, refreshes, monk
     monkeypatch.setattr(events, "case_follow_discharge", fails)
     receipt = feed.receive(adt("A03", control="f2", discharge="20260305120000"), defer_follow_up=True)
     assert receipt.code == "AE" and receipt.follow_up == ()
+    assert refreshes == []  # neither the deferred first message's refresh nor the rolled-back one's ran
     assert Encounter.objects.get().status == "in-progress"
 
 

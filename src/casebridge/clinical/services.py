@@ -223,12 +223,11 @@ def encounter_upsert(
                 identifier_value=identifier_value.strip(),
             )
         else:
-            moved = encounter.patient_id != patient.pk
-            unchanged = {name for name, value in fields.items() if getattr(encounter, name) == value}
+            same = encounter.patient_id == patient.pk and all(getattr(encounter, k) == v for k, v in fields.items())
             # A visit moved to another patient (e.g. after a merge): follow the sender. (For the same
             # patient this only keeps the row at hand for the next service.)
             encounter.patient = patient
-            if not moved and unchanged == set(fields):
+            if same:
                 # Nothing new (an A08 that only updated demographics, a message sent again): no
                 # UPDATE, no history row, no audit entry for a change that did not happen.
                 return encounter, False
