@@ -12,10 +12,16 @@ from collections.abc import Sequence
 
 
 def _setup_django() -> None:
+    """Set Django up once per process. A second ``django.setup()`` would apply the logging settings
+    again, binding a new console handler to whatever ``sys.stderr`` is at that moment: under a caller
+    that swaps stderr for a while (a test capturing output), later log lines would go to a closed
+    stream."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casebridge.config.settings")
     import django
+    from django.apps import apps
 
-    django.setup()
+    if not apps.ready:
+        django.setup()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
