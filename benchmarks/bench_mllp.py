@@ -176,6 +176,7 @@ def main() -> int:
     )
     args = parser.parse_args()
 
+    speed_before = reference_loop_seconds()
     recreate_postgres(args.pg_url)
     env = dict(
         os.environ,
@@ -237,8 +238,26 @@ def main() -> int:
             f"p99 {statistics.median(r['p99'] for r in results):6.1f} ms"
         )
     print("  target >= 300 msg/s")
+    print(
+        f"  reference loop (pure Python, 10M additions, best of 3): {speed_before:.2f} s before, "
+        f"{reference_loop_seconds():.2f} s after (lower is a faster machine)"
+    )
     print("  check: " + check(env, 10 + 5 * args.stays * args.repeat))
     return 0
+
+
+def reference_loop_seconds() -> float:
+    """CPU seconds of a fixed pure-Python loop (10 million additions), best of three: how fast this
+    machine runs Python at the moment. This machine's speed has varied by a factor of three between
+    sessions (0.21 to 0.88 s), so rates from different runs compare only together with this figure."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.process_time() - started)
+    return best
 
 
 def cpu_seconds(listener_pid: int, database: str) -> dict[int, tuple[str, float]]:
