@@ -41,6 +41,16 @@ def test_the_log_lists_the_feed_newest_first_with_patients_and_refusals(fed, adm
     assert html.index("bad-1") < html.index("ok-2") < html.index("ok-1")  # newest first
 
 
+def test_what_happened_is_in_words(fed, admin, web_as):
+    discharge = adt("A03", control="ok-3", mrn="LOG-1", visit="LV-1", family="Okafor", discharge="20260305120000")
+    assert fed.receive(discharge).code == "AA"
+    html = web_as(admin).get("/admin/hl7", {"control_id": "ok-3"}).content.decode()
+    assert "patient matched; visit updated; hospital case: Assessment → Planning" in html
+    assert "case_steps" not in html and "[" not in html.split("What happened")[1]
+    admitted = web_as(admin).get("/admin/hl7", {"control_id": "ok-1"}).content.decode()
+    assert "patient registered; visit opened; hospital case #" in admitted
+
+
 def test_the_refused_filter_and_a_control_id_narrow_the_log(fed, admin, web_as):
     html = web_as(admin).get("/admin/hl7", {"outcome": "refused"}).content.decode()
     assert "bad-1" in html and "ok-1" not in html and "ok-2" not in html

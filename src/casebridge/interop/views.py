@@ -11,6 +11,7 @@ from casebridge.accounts.permissions import require
 from casebridge.clinical.coding import EncounterClass
 from casebridge.clinical.models import AdmissionCaseMode
 from casebridge.clinical.services import admission_rule_for, admission_rule_set
+from casebridge.interop.hl7v2.outcome_text import describe
 from casebridge.interop.selectors import (
     LOG_PAGE,
     hl7_feed_summary,
@@ -148,7 +149,7 @@ def hl7_log_page(request: HttpRequest) -> HttpResponse:
         "interop/hl7_log.html",
         {
             "form": form,
-            "messages_": messages_,
+            "rows": [(m, describe(m.summary)) for m in messages_],
             "summary": hl7_feed_summary(actor),
             "older": older.urlencode() if older is not None else "",
         },
