@@ -227,3 +227,12 @@ def test_upload_page_is_for_organization_admins_and_shows_the_report(admin, inta
         },
     )
     assert r.status_code == 302
+
+
+def test_the_admission_classes_are_a_labelled_group_of_checkboxes(admin, web_as):
+    html = web_as(admin).get("/admin/import").content.decode()
+    group = html.split('<fieldset class="field choices"')[1].split("</fieldset>")[0]
+    assert "<legend>Admission classes</legend>" in group
+    # each class is a checkbox with its own label; the group's name is not a dangling <label for="">
+    assert group.count('type="checkbox"') == 7 and "Home health" in group
+    assert '<label for="">' not in html
