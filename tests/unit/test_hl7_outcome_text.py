@@ -50,3 +50,10 @@ def test_a_merge_counts_the_visits_moved_and_hides_its_record_id():
 def test_keys_it_does_not_know_are_shown_not_hidden_and_no_summary_is_nothing():
     assert describe({"patient": "renamed", "new_thing": 3}) == ["patient renamed", "new thing: 3"]
     assert describe(None) == [] and describe({}) == []
+
+
+def test_the_order_is_the_order_of_events_whatever_order_the_keys_are_stored_in():
+    # PostgreSQL's jsonb gives the keys back ordered by length: case, event, patient, encounter.
+    stored = {"case": 5, "event": "A01", "patient": "created", "encounter": "created"}
+    assert describe(stored) == ["patient registered", "visit opened", "hospital case #5 opened"]
+    assert describe({"zeta": 1, "alpha": 2, "patient": "matched"}) == ["patient matched", "alpha: 2", "zeta: 1"]

@@ -27,6 +27,9 @@ _CASE_AFTER_CANCEL = {
     "unchanged": "hospital case kept as it was (it already has work)",
     "monitoring": "hospital case back to Monitoring",
 }
+# The order a message applies them in. The stored summary's own key order is not kept: PostgreSQL's
+# jsonb orders keys by length.
+_ORDER = ("patient", "merge", "encounters_moved", "encounter", "case", "case_steps")
 # Shown by other columns (the message type) or only an internal link.
 _NOT_SHOWN = {"event", "merge_id"}
 
@@ -58,13 +61,14 @@ def _phrase(key: str, value: Any) -> str | None:
 
 
 def describe(summary: Mapping[str, Any] | None) -> list[str]:
-    """The summary's phrases in the order the message applied them; keys nobody maps are shown as
-    ``key: value`` rather than hidden."""
+    """The summary's phrases in the order the message applied them; keys nobody maps are shown (after
+    those, alphabetically) as ``key: value`` rather than hidden."""
+    summary = summary or {}
+    known = [key for key in _ORDER if key in summary]
+    others = sorted(key for key in summary if key not in _ORDER and key not in _NOT_SHOWN)
     phrases = []
-    for key, value in (summary or {}).items():
-        if key in _NOT_SHOWN:
-            continue
-        phrase = _phrase(key, value)
+    for key in known + others:
+        phrase = _phrase(key, summary[key])
         if phrase:
             phrases.append(phrase)
     return phrases
