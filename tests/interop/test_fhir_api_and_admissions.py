@@ -236,3 +236,4 @@ def test_the_admission_classes_are_a_labelled_group_of_checkboxes(admin, web_as)
     # each class is a checkbox with its own label; the group's name is not a dangling <label for="">
     assert group.count('type="checkbox"') == 7 and "Home health" in group
     assert '<label for="">' not in html
+    assert '<select name="mode" class="wide"' in html  # its sentence-long options get two grid columns

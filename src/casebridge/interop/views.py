@@ -59,7 +59,11 @@ class Hl7LogFilterForm(forms.Form):
 
 
 class AdmissionRuleForm(forms.Form):
-    mode = forms.ChoiceField(choices=AdmissionCaseMode.choices, label="Open a hospital case")
+    mode = forms.ChoiceField(
+        choices=AdmissionCaseMode.choices,
+        label="Open a hospital case",
+        widget=forms.Select(attrs={"class": "wide"}),  # its options are sentences: two grid columns
+    )
     encounter_classes = forms.MultipleChoiceField(
         choices=EncounterClass.CHOICES, widget=forms.CheckboxSelectMultiple, required=False, label="Admission classes"
     )
