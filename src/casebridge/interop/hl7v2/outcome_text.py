@@ -22,10 +22,10 @@ _PATIENT = {
 _ENCOUNTER = {"created": "visit opened", "updated": "visit updated", "unchanged": "visit unchanged"}
 # What a cancel did to the visit's hospital case (events.case_follow_cancel_admit / _discharge).
 _CASE_AFTER_CANCEL = {
-    "cancelled": "hospital case cancelled",
-    "on_hold": "hospital case put on hold (it already has work)",
+    CaseStatus.CANCELLED.value: "hospital case cancelled",
+    CaseStatus.ON_HOLD.value: "hospital case put on hold (it already has work)",
     "unchanged": "hospital case kept as it was (it already has work)",
-    "monitoring": "hospital case back to Monitoring",
+    CaseStatus.MONITORING.value: f"hospital case back to {STATUS_LABELS[CaseStatus.MONITORING]}",
 }
 # The order a message applies them in. The stored summary's own key order is not kept: PostgreSQL's
 # jsonb orders keys by length.
