@@ -295,6 +295,48 @@ def test_bom_and_lf_or_crlf_segment_ends_are_accepted(feed):
     assert Case.objects.get().status == "transition"
 
 
+def test_blank_lines_between_segments_are_skipped(feed):
+    """Files written with doubled line ends, or edited by hand, carry empty lines between segments:
+    they are no segments, and the message is applied as if they were not there."""
+    admit = adt("A01", control="e1").replace("\rPID", "\r\rPID").replace("\rPV1", "\r \rPV1")
+    accepted(feed.receive(admit.encode() + b"\r\r"))
+    discharge = adt("A03", control="e2", discharge="20260305120000").replace("\r", "\r\n\r\n")
+    accepted(feed.receive(discharge))
+    assert Case.objects.get().status == "transition"
+    assert Encounter.objects.get().status == "finished"
+
+
+def test_a_message_the_library_cannot_read_gets_an_ar_and_changes_nothing(feed, monkeypatch):
+    """Failures of the HL7 library beyond ``hl7.parse`` itself (reading what it built) are an AR with
+    the reason, like a parse error, not an exception that would drop an MLLP connection unanswered."""
+    from casebridge.interop.hl7v2 import parsing
+
+    def unreadable(message):
+        raise IndexError("string index out of range")
+
+    monkeypatch.setattr(parsing.Message, "_header", unreadable)
+    before = state()
+    receipt = feed.receive(adt("A01", control="u1"))
+    assert receipt.code == "AR"
+    assert "cannot parse the message: string index out of range" in receipt.reason
+    assert msa(receipt.ack)[1] == "AR"
+    assert state() == before
+
+
+def test_an_unforeseen_failure_reading_a_message_still_gets_an_ar(feed, monkeypatch):
+    def broken(message):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(receiver, "check_header", broken)
+    before = state()
+    receipt = feed.receive(adt("A01", control="u2"))
+    assert receipt.code == "AR"
+    assert "cannot read the message" in receipt.reason
+    assert msa(receipt.ack)[1:3] == ["AR", "u2"]
+    assert state() == before
+    assert Hl7Message.objects.filter(ack_code="AR").count() == 1
+
+
 @pytest.mark.parametrize(
     ("message", "code", "reason"),
     [

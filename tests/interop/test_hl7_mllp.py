@@ -53,6 +53,15 @@ def test_a_repeated_message_over_mllp_is_acknowledged_again_once_applied(port):
     assert Patient.objects.count() == 1 and Case.objects.count() == 1
 
 
+def test_a_message_with_blank_lines_between_segments_gets_its_ack(port):
+    """Such a message used to end the connection unanswered (the library failed on the empty segment
+    outside the parse guard), so the sender would resend it forever."""
+    admit = adt("A01", control="bl1").replace("\rPV1", "\r\rPV1")
+    (ack,) = send(port, admit)
+    assert msa(ack)[1:3] == ["AA", "bl1"]
+    assert Case.objects.count() == 1
+
+
 def _counts():
     return Patient.objects.count(), Encounter.objects.count(), Case.objects.count()
 

@@ -2,7 +2,8 @@
 
 The library parses one message whose segments end in carriage returns. Real feeds and files are
 less tidy, so before parsing: a UTF-8 byte-order mark is dropped, CRLF and LF segment ends become
-CR, and a file with several messages is split on its MSH segments (``hl7.split_file``).
+CR, blank lines between segments are dropped, and a file with several messages is split on its MSH
+segments (``hl7.split_file``).
 """
 
 from __future__ import annotations
@@ -43,7 +44,10 @@ def decode(data: bytes | str) -> str:
             ) from exc
     else:
         text = data.removeprefix("\ufeff")
-    return text.replace("\r\n", "\r").replace("\n", "\r")
+    text = text.replace("\r\n", "\r").replace("\n", "\r")
+    # A blank line between segments (files written with doubled line ends, editors) is no segment;
+    # the library would read it as one with an empty name and fail on it.
+    return "\r".join(segment for segment in text.split("\r") if segment.strip())
 
 
 def split_messages(data: bytes | str) -> list[str]:
@@ -87,15 +91,19 @@ class Message:
             raise Hl7Problem(
                 "not an HL7 v2 message: it must start with an MSH segment", ack_code="AR", error_code="100"
             )
+        # The library raises several types on malformed input, also when a parsed message is first
+        # read (indexing a segment it built from odd text), so the header is read under the same guard.
         try:
             self.msg = hl7.parse(text)
-        except Exception as exc:  # noqa: BLE001 - the library raises several types on malformed input
+            # The segments by name, in message order: field reads look segments up many times per message.
+            self._by_name: dict[str, list[Any]] = {}
+            for seg in self.msg:
+                self._by_name.setdefault(str(seg(0)), []).append(seg)
+            self.header = self._header()
+        except Hl7Problem:
+            raise
+        except Exception as exc:  # noqa: BLE001
             raise Hl7Problem(f"cannot parse the message: {exc}", ack_code="AR", error_code="100") from exc
-        # The segments by name, in message order: field reads look segments up many times per message.
-        self._by_name: dict[str, list[Any]] = {}
-        for seg in self.msg:
-            self._by_name.setdefault(str(seg(0)), []).append(seg)
-        self.header = self._header()
 
     def _header(self) -> Header:
         msh = self.msg.segment("MSH")

@@ -223,6 +223,10 @@ class Feed:
             check_header(message)
         except Hl7Problem as problem:
             return self._refuse(header, problem, received_at)
+        except Exception as exc:  # noqa: BLE001 - odd input must still get a NAK, not a dropped connection
+            log.exception("HL7 message could not be read")
+            unreadable = Hl7Problem(f"cannot read the message: {exc}", ack_code="AR", error_code="100")
+            return self._refuse(header, unreadable, received_at)
         # No lookup for a repeat before applying: a repeated control ID is rare, and the accepted-once
         # constraint stops its log row, which rolls the repeat back whole. Every way out but success
         # then asks whether the message was accepted before and, if so, answers with the stored ACK.
