@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import DataError, OperationalError
 
 from casebridge.audit.models import AuditEvent
 from casebridge.cases.models import Case
@@ -355,6 +356,9 @@ def test_an_unforeseen_failure_reading_a_message_still_gets_an_ar(feed, monkeypa
         ("this is not HL7 at all", "AR", "must start with an MSH segment"),
         (b"\x00\xff\xfe\x80garbage", "AR", "not UTF-8"),
         ("MSH|^~\\&|X|Y|Z|W|2026||ADT^A01|n15|P|2.5\rPID|1||M1^^^A^MR||Doe", "AE", "PID-7"),
+        (adt("A01", control="n16", family="Oka\x00for"), "AR", "PID-5 holds a NUL character (byte 0x00)"),
+        (adt("A01", control="n\x0017"), "AR", "MSH-10 holds a NUL character"),
+        (adt("A01", control="n18", facility="G\x00HH"), "AR", "MSH-4 holds a NUL character"),
     ],
     ids=lambda v: v if isinstance(v, str) and len(v) < 40 else None,
 )
@@ -367,6 +371,7 @@ def test_a_bad_message_gets_a_nak_with_the_reason_and_changes_nothing(feed, mess
     fields = msa(receipt.ack)
     assert fields[1] == code and reason in fields[3].replace("\\F\\", "|")
     assert err(receipt.ack)
+    assert "\x00" not in receipt.ack  # PostgreSQL could not log it, and the sender should not get one back
     assert state() == before
     assert Hl7Message.objects.filter(ack_code=code).count() == 1
 
@@ -385,6 +390,39 @@ def test_a_failure_late_in_a_message_rolls_back_what_it_had_done(feed, monkeypat
     monkeypatch.undo()
     accepted(feed.receive(adt("A01", control="late-1")))  # a resend after the fix applies
     assert Case.objects.count() == 1
+
+
+def test_a_nul_character_is_located_in_its_segment_and_field(feed):
+    receipt = feed.receive(adt("A01", control="nul-1", dg1="I50.9^Heart\x00 failure^I10") + "DG1|2||J18.9\x00\r")
+    assert receipt.code == "AR" and receipt.reason.startswith("DG1-3 holds a NUL character")
+    assert err(receipt.ack).startswith("ERR||DG1^1^3|102")
+
+
+def test_a_lock_conflict_is_retried_once_then_the_sender_is_asked_to_resend(feed, monkeypatch):
+    calls = []
+
+    def locked(actor, message):
+        calls.append(message.header.control_id)
+        raise OperationalError("deadlock detected")
+
+    monkeypatch.setattr(receiver, "apply_adt", locked)
+    before = state()
+    receipt = feed.receive(adt("A01", control="lock-1"))
+    assert calls == ["lock-1", "lock-1"]
+    assert receipt.code == "AE" and receipt.reason == "the record is busy: resend the message"
+    assert state() == before
+
+
+def test_a_database_error_other_than_a_conflict_is_not_called_busy(feed, monkeypatch):
+    """A value the database refuses is no reason to resend: the sender would loop on it forever."""
+
+    def refused(actor, message):
+        raise DataError("value out of range")
+
+    monkeypatch.setattr(receiver, "apply_adt", refused)
+    receipt = feed.receive(adt("A01", control="data-1"))
+    assert receipt.code == "AE" and "DataError" in receipt.reason and "busy" not in receipt.reason
+    assert Hl7Message.objects.get(control_id="data-1").ack_code == "AE"
 
 
 def test_err_segment_layout_follows_the_version(feed):

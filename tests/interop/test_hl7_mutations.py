@@ -3,12 +3,12 @@ gets an ACK code, never an exception, and whatever is not accepted changes nothi
 
 The mutations are the ways real feeds go wrong: a field replaced by an odd value (separators,
 escapes, impossible dates, long text), a segment dropped, repeated or cut short, text inserted into
-a segment, a separator swapped. A fixed seed keeps a failure reproducible; raise ``ROUNDS`` locally
-to search further (3,000 rounds each for several seeds found only the blank-line defect fixed with
-this test)."""
+a segment, a separator swapped. A fixed seed keeps a failure reproducible; set ``HL7_MUTATION_ROUNDS``
+and ``HL7_MUTATION_SEED`` to search further, on both databases."""
 
 from __future__ import annotations
 
+import os
 import random
 
 import pytest
@@ -19,7 +19,7 @@ from tests.interop.test_hl7_events import state
 
 pytestmark = pytest.mark.django_db
 
-ROUNDS = 600
+ROUNDS = int(os.environ.get("HL7_MUTATION_ROUNDS", "600"))
 ODD_VALUES = [
     "", "^", "~", "\\", "&", "|", "\\X0D\\", "\\E\\", "99999999999999", "20261340", "2026", "20260230", "abc",
     "é", "\x00", "^^^^^^^^", "~~~", "-1", "20260301083000+9999", "20260301083000.123456789", "x" * 3000,
@@ -63,7 +63,7 @@ def originals() -> list[str]:
 
 
 def test_damaged_messages_get_an_ack_code_and_what_is_not_accepted_changes_nothing(hospital):
-    rng = random.Random(20261128)
+    rng = random.Random(int(os.environ.get("HL7_MUTATION_SEED", "20261128")))
     feed = Feed(hospital, channel="file")
     sources = originals()
     problems = []
@@ -81,5 +81,8 @@ def test_damaged_messages_get_an_ack_code_and_what_is_not_accepted_changes_nothi
             problems.append((n, "code", receipt.code))
         elif receipt.code != "AA" and state() != before:
             problems.append((n, "changed data", receipt.code, receipt.reason))
+        elif any(vague in receipt.reason for vague in ("internal error", "busy", "conflicts with stored data")):
+            # One sender, one thread: nothing can be busy, so these hide a failure that deserves a reason.
+            problems.append((n, "no specific reason", receipt.reason, text))
     assert not problems, problems[:10]
     assert codes == {"AA", "AE", "AR"}  # the mutations reach every outcome, not only the parser's refusal

@@ -107,7 +107,7 @@ class Message:
 
     def _header(self) -> Header:
         msh = self.msg.segment("MSH")
-        return Header(
+        header = Header(
             sending_application=self.get("MSH", 3),
             sending_facility=self.get("MSH", 4),
             receiving_application=self.get("MSH", 5),
@@ -120,6 +120,28 @@ class Message:
             field_separator=str(msh[1]),
             encoding_characters=str(msh[2]),
         )
+        if "\x00" in self.text:
+            # Refused later (see nul_character_location); the ACK and the log echo the header without it.
+            for name, value in vars(header).items():
+                setattr(header, name, value.replace("\x00", ""))
+        return header
+
+    def nul_character_location(self) -> tuple[str, int, int] | None:
+        """Where the first NUL character (byte 0x00) is: segment name, that segment's sequence among
+        those of its name, field number (0: in the name). HL7 text may not hold one (control characters
+        travel as escapes) and PostgreSQL cannot store it. None when there is none."""
+        if "\x00" not in self.text:
+            return None
+        separator = self.header.field_separator or "|"
+        seen: dict[str, int] = {}
+        for line in self.text.split("\r"):
+            name = line[:3]
+            seen[name] = seen.get(name, 0) + 1
+            if (at := line.find("\x00")) >= 0:
+                fields_before = line.count(separator, 0, at)
+                # MSH-1 is the first separator itself, so MSH-2 already has one before it.
+                return name, seen[name], fields_before + 1 if name == "MSH" and fields_before else fields_before
+        return None
 
     def has(self, segment: str) -> bool:
         return segment in self._by_name

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 
 from casebridge.accounts.models import Organization
 from casebridge.audit.recorder import audit_deferred
@@ -56,6 +56,14 @@ class Receipt:
 def check_header(message: Message) -> None:
     """Refusals that need no database: the message is not one this feed takes (AR)."""
     h = message.header
+    if (nul := message.nul_character_location()) is not None:
+        segment, sequence, number = nul
+        raise Hl7Problem(
+            f"{segment}-{number} holds a NUL character (byte 0x00), which HL7 text may not contain",
+            ack_code=REJECTED,
+            error_code="102",
+            location=f"{segment}^{sequence}^{number}",
+        )
     if not h.control_id:
         raise Hl7Problem(
             "MSH-10 message control ID is required", ack_code=REJECTED, error_code="101", location="MSH^1^10"
@@ -243,7 +251,7 @@ class Feed:
                     return self._refuse(header, conflict, received_at)
             except (Hl7Problem, DomainError) as exc:
                 return self._repeat(header) or self._refuse(header, _problem(exc), received_at)
-            except DatabaseError:
+            except OperationalError:
                 # Deadlock or serialization failure between connections: try once more, then tell the sender.
                 if attempt == 2:
                     log.exception("HL7 message %s: database error", header.control_id)
