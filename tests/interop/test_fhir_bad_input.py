@@ -7,7 +7,7 @@ import json
 from fhir_data import BULK
 
 from casebridge.clinical.models import Encounter
-from casebridge.interop.models import SourceRecord
+from casebridge.interop.models import ImportRun, SourceRecord
 from casebridge.interop.services import fhir_import_files
 from casebridge.patients.models import Patient
 
@@ -156,6 +156,49 @@ def test_batch_bundle_with_one_bad_entry_saves_the_rest(intake, tmp_path):
     assert _only_reason(report).startswith("does not validate")
     assert report.rejections[0].where == "entry 1"
     assert sorted(Patient.objects.values_list("family_name", flat=True)) == ["Lind", "Okafor"]
+
+
+def test_malformed_entries_of_a_batch_are_rejected_each_and_the_rest_imports(intake, tmp_path):
+    """Entries whose parts have the wrong JSON type (found by mutating bundles): each is one rejection
+    with its reason, never an error for the whole request."""
+    other = dict(PATIENT, id="p3", identifier=[], name=[{"family": "Lind", "given": ["Bo"]}])
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [
+            {"resource": PATIENT, "request": "POST Patient"},
+            {"resource": dict(PATIENT, resourceType=1.5), "request": {"method": "DELETE", "url": "Patient/p1"}},
+            {"resource": PATIENT, "fullUrl": {"not": "a uri"}},
+            {"resource": other, "search": "match", "request": {"method": "POST", "url": "Patient"}},
+        ],
+    }
+    (tmp_path / "b.json").write_text(json.dumps(bundle))
+    report = fhir_import_files(actor=intake, paths=[str(tmp_path)])
+    assert [(r.where, r.reason) for r in report.rejections] == [
+        ("entry 0", "entry.request is not an object (method and url)"),
+        ("entry 1", "request method DELETE is not supported by import"),
+        ("entry 2", "entry.fullUrl is not a string"),
+    ]
+    assert set(report.counts_dict()) == {"Patient"}  # the numeric resourceType is not counted as a type
+    assert list(Patient.objects.values_list("family_name", flat=True)) == ["Lind"]
+
+
+def test_a_nul_character_rejects_the_resource_with_its_path(intake, tmp_path):
+    """FHIR strings may not hold control characters, and PostgreSQL cannot store a NUL: the resource is
+    rejected by name and path (on both databases), the others import, and the stored report holds it."""
+    nul_name = dict(PATIENT, id="p2", name=[{"family": "Oka\u0000for", "given": ["Ada"]}])
+    nul_id = dict(PATIENT, id="p\u00003")
+    plain_text = dict(PATIENT, id="p4", identifier=[], name=[{"family": "C:\\u0000", "given": ["Bo"]}])
+    lines = [json.dumps(PATIENT), json.dumps(nul_name), json.dumps(nul_id), json.dumps(plain_text)]
+    (tmp_path / "Patient.ndjson").write_text("\n".join(lines) + "\n")
+    report = fhir_import_files(actor=intake, paths=[str(tmp_path)])
+    assert [(r.where, r.source_id, r.reason) for r in report.rejections] == [
+        ("line 2", "p2", "Patient.name[0].family holds a NUL character (U+0000), which FHIR strings may not contain"),
+        ("line 3", "p\\u00003", "Patient.id holds a NUL character (U+0000), which FHIR strings may not contain"),
+    ]
+    # A backslash followed by "u0000" is plain text, not a NUL: that patient imports.
+    assert sorted(Patient.objects.values_list("family_name", flat=True)) == ["C:\\u0000", "Okafor"]
+    assert ImportRun.objects.get(pk=report.run_id).rejections[1]["id"] == "p\\u00003"
 
 
 def test_an_import_interrupted_midway_finishes_on_rerun_without_duplicates(intake, tmp_path, monkeypatch):

@@ -281,6 +281,9 @@ class FhirImporter:
             return item
         item.text = raw or json.dumps(resource, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         item.digest = hashlib.sha256(item.text.encode()).hexdigest()
+        # JSON text spells a NUL "\u0000"; the walk confirms it (the six characters may be plain text).
+        if "\\u0000" in item.text and (nul_at := sources.nul_character_path(resource, item.rtype)):
+            return self.reject(item, f"{nul_at} holds a NUL character (U+0000), which FHIR strings may not contain")
         if not item.source_id:
             item.source_id = self._fallback_id(resource, full_url, item.digest)
         if len(item.source_id) > 200:
@@ -413,16 +416,22 @@ class FhirImporter:
         where = f"entry {index}"
         if not isinstance(entry, dict):
             return self.reject(Item(None, "", file, where), "is not a Bundle entry object")
-        if btype == "searchset" and (entry.get("search") or {}).get("mode") == "outcome":
+        search = entry.get("search")
+        if btype == "searchset" and isinstance(search, dict) and search.get("mode") == "outcome":
             item = Item(entry.get("resource"), "OperationOutcome", file, where, outcome="skipped")
             item.reason = "search outcome"
             return item
-        method = str((entry.get("request") or {}).get("method") or "POST").upper()
-        full_url = str(entry.get("fullUrl") or "")
+        request = entry.get("request") or {}
+        resource = entry.get("resource")
+        rtype = resource.get("resourceType") if isinstance(resource, dict) else ""
+        rtype = rtype if isinstance(rtype, str) else ""  # the resource itself is checked in prepare
+        if not isinstance(request, dict):
+            return self.reject(Item(None, rtype, file, where), "entry.request is not an object (method and url)")
+        method = str(request.get("method") or "POST").upper()
+        full_url = entry.get("fullUrl") or ""
+        if not isinstance(full_url, str):
+            return self.reject(Item(None, rtype, file, where), "entry.fullUrl is not a string")
         if method not in ("POST", "PUT"):
-            rtype = (
-                (entry.get("resource") or {}).get("resourceType", "") if isinstance(entry.get("resource"), dict) else ""
-            )
             return self.reject(Item(None, rtype, file, where), f"request method {method} is not supported by import")
         if "resource" not in entry:
             return self.reject(Item(None, "", file, where), "has no resource")
@@ -432,7 +441,7 @@ class FhirImporter:
                 self.resolver.full_urls[full_url] = (item.rtype, item.source_id)
             if method == "PUT":
                 # PUT Patient/abc names the id the sender uses for it.
-                url = str((entry.get("request") or {}).get("url") or "")
+                url = str(request.get("url") or "")
                 if url.startswith(item.rtype + "/") and "?" not in url and not item.resource.get("id"):  # type: ignore[union-attr]
                     item.source_id = url.split("/", 1)[1]
         return item

@@ -51,6 +51,11 @@ class ImportReport:
             self.counts[resource_type][outcome] += n
 
     def reject(self, *, file: str, where: str, resource_type: str, source_id: str, reason: str) -> Rejection:
+        # A rejected value may be quoted in the reason; the report is stored (PostgreSQL jsonb, which
+        # cannot hold a NUL character) and shown, so a NUL is written out as text.
+        file, where, resource_type, source_id, reason = (
+            text.replace("\x00", "\\u0000") for text in (file, where, resource_type, source_id, reason)
+        )
         rejection = Rejection(file, where, resource_type, source_id, reason)
         with self._lock:
             self.rejected_total += 1

@@ -143,3 +143,22 @@ def parse_json_document(data: bytes, name: str) -> dict[str, Any]:
     if not isinstance(document.get("resourceType"), str):
         raise InputProblem(name, "has no resourceType: it is not a FHIR resource or Bundle")
     return document
+
+
+def nul_character_path(value: Any, path: str) -> str | None:
+    """Where in a parsed JSON value (keys included) a string holds a NUL character (U+0000), as a
+    FHIRPath-like location such as ``Patient.name[0].family``; None if nowhere. FHIR strings may not
+    hold control characters, and PostgreSQL's text and jsonb cannot store a NUL at all."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                return f"{path}.{key!r}"
+            if (found := nul_character_path(item, f"{path}.{key}")) is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if (found := nul_character_path(item, f"{path}[{index}]")) is not None:
+                return found
+    return None
