@@ -201,6 +201,33 @@ def test_a_nul_character_rejects_the_resource_with_its_path(intake, tmp_path):
     assert ImportRun.objects.get(pk=report.run_id).rejections[1]["id"] == "p\\u00003"
 
 
+def test_a_nested_resource_of_an_unknown_type_is_a_validation_rejection(intake, tmp_path):
+    contained = dict(PATIENT, id="p2", contained=[{"resourceType": "Pateint", "id": "x"}])
+    (tmp_path / "Patient.ndjson").write_text(json.dumps(PATIENT) + "\n" + json.dumps(contained) + "\n")
+    report = fhir_import_files(actor=intake, paths=[str(tmp_path)])
+    assert _only_reason(report) == (
+        "does not validate as FHIR R4: a nested resource has an unknown resourceType 'Pateint'"
+    )
+    assert Patient.objects.count() == 1
+
+
+def test_a_required_reference_to_a_contained_resource_is_unresolvable(intake, tmp_path):
+    enc = {
+        "resourceType": "Encounter",
+        "id": "e1",
+        "status": "finished",
+        "class": {"code": "IMP"},
+        "subject": {"reference": "#p1"},
+        "contained": [dict(PATIENT, id="p1")],
+    }
+    (tmp_path / "Encounter.ndjson").write_text(json.dumps(enc) + "\n")
+    reason = _only_reason(fhir_import_files(actor=intake, paths=[str(tmp_path)]))
+    assert reason == (
+        "unresolvable reference: Encounter.subject #p1 points inside the resource; send the target as an entry"
+    )
+    assert not Encounter.objects.exists()
+
+
 def test_an_import_interrupted_midway_finishes_on_rerun_without_duplicates(intake, tmp_path, monkeypatch):
     from casebridge.interop.fhir import importer
 

@@ -524,6 +524,11 @@ class FhirImporter:
             return validation_message(item.rtype, exc)
         except (ValueError, TypeError) as exc:
             return f"does not validate as FHIR R4: {exc}"
+        except KeyError as exc:  # fhir.resources looks up a nested resource's model by its resourceType
+            # The key it failed on reads "R4.<resourceType>Type".
+            name = str(exc.args[0] if exc.args else "").removeprefix("R4B.").removeprefix("R4.").removesuffix("Type")
+            shown = name if len(name) <= 64 else name[:64] + "…"
+            return f"does not validate as FHIR R4: a nested resource has an unknown resourceType {shown!r}"
         return None
 
     def _process_unique(

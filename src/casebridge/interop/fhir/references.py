@@ -168,6 +168,8 @@ class Resolver:
         reference = ref.get("reference")
         if isinstance(reference, str):
             if reference.startswith("#"):
+                if required:  # a contained resource is no record of ours to link to
+                    raise Unresolvable(f"{field} {reference} points inside the resource; send the target as an entry")
                 return None
             if reference.startswith("urn:"):
                 target = self.full_urls.get(reference)
