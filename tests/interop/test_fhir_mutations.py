@@ -1,9 +1,10 @@
 """Damaged Bundles posted to /fhir/r4, made by mutating real resources (the Synthea bulk export, the
 official R4 examples, Synthea patient bundles): one leaf replaced by a value of another JSON type or
 an odd string (NUL, 5,000 characters, impossible dates, broken references) or removed, entries and
-requests damaged the same way. Every request gets an answer below 500; a batch answers each entry;
-a transaction that is not accepted saves nothing. A fixed seed keeps a failure reproducible; set
-``FHIR_MUTATION_ROUNDS`` and ``FHIR_MUTATION_SEED`` to search further, on both databases."""
+requests damaged the same way. Every request gets an answer below 500; a batch answers each entry,
+and what it accepted exports as valid FHIR; a transaction that is not accepted saves nothing. A
+fixed seed keeps a failure reproducible; set ``FHIR_MUTATION_ROUNDS`` and ``FHIR_MUTATION_SEED`` to
+search further, on both databases."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 from fhir_data import BULK, DATA
 
 from casebridge.clinical.models import Condition, Encounter
+from casebridge.interop.fhir_export.bundles import patient_export
 from casebridge.interop.models import SourceRecord
 from casebridge.patients.models import Patient
 
@@ -76,7 +78,7 @@ def client(api_as, intake):
     return api_as(intake)
 
 
-def test_damaged_batches_are_answered_entry_by_entry(client):
+def test_damaged_batches_are_answered_entry_by_entry(client, cm):
     rng = random.Random(SEED)
     pool = resources()
     problems = []
@@ -98,6 +100,11 @@ def test_damaged_batches_are_answered_entry_by_entry(client):
         elif len(response.json().get("entry", [])) != len(entries):
             problems.append((n, "not every entry answered", response.content[:300]))
     assert not problems, problems[:5]
+    # What was accepted, odd as it may be, exports as valid FHIR (patient_export validates every resource).
+    patients = list(Patient.objects.values_list("pk", flat=True))
+    assert len(patients) >= 2
+    for patient_id in patients:
+        patient_export(actor=cm, patient_id=patient_id)
 
 
 def test_damaged_transactions_save_all_or_nothing(client):

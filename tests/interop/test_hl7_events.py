@@ -398,6 +398,18 @@ def test_a_nul_character_is_located_in_its_segment_and_field(feed):
     assert err(receipt.ack).startswith("ERR||DG1^1^3|102")
 
 
+def test_a_registration_that_fails_a_constraint_is_retried_with_savepoints_and_refused_with_the_reason(feed):
+    """On the first attempt (no savepoints) the failed INSERT breaks the transaction, and the lookup
+    that follows it raises Django's broken-transaction error; the retry with savepoints reaches the
+    real answer. Here the MRN value is held by another patient under another assigning authority."""
+    accepted(feed.receive(adt("A01", control="mrn-1", mrn="12345")))
+    before = state()
+    other_authority = adt("A01", control="mrn-2", mrn="12345", visit="V-2", family="Lind")
+    receipt = feed.receive(other_authority.replace("12345^^^GHH^MR", "12345^^^BCBS^MR"))
+    assert (receipt.code, receipt.reason) == ("AE", "value: 12345 is already assigned to another patient")
+    assert state() == before
+
+
 def test_a_lock_conflict_is_retried_once_then_the_sender_is_asked_to_resend(feed, monkeypatch):
     calls = []
 

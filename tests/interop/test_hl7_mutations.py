@@ -1,5 +1,6 @@
 """Damaged ADT messages, made by mutating good ones (the test builder's and the shared samples): each
-gets an ACK code, never an exception, and whatever is not accepted changes nothing.
+gets an ACK code, never an exception, whatever is not accepted changes nothing, and whatever is
+accepted exports as valid FHIR.
 
 The mutations are the ways real feeds go wrong: a field replaced by an odd value (separators,
 escapes, impossible dates, long text), a segment dropped, repeated or cut short, text inserted into
@@ -13,7 +14,9 @@ import random
 
 import pytest
 
+from casebridge.interop.fhir_export.bundles import patient_export
 from casebridge.interop.hl7v2.receiver import Feed
+from casebridge.patients.models import Patient
 from tests.interop.hl7_support import SAMPLES, adt
 from tests.interop.test_hl7_events import state
 
@@ -62,7 +65,7 @@ def originals() -> list[str]:
     return built + samples
 
 
-def test_damaged_messages_get_an_ack_code_and_what_is_not_accepted_changes_nothing(hospital):
+def test_damaged_messages_get_an_ack_code_and_what_is_not_accepted_changes_nothing(hospital, cm):
     rng = random.Random(int(os.environ.get("HL7_MUTATION_SEED", "20261128")))
     feed = Feed(hospital, channel="file")
     sources = originals()
@@ -86,3 +89,8 @@ def test_damaged_messages_get_an_ack_code_and_what_is_not_accepted_changes_nothi
             problems.append((n, "no specific reason", receipt.reason, text))
     assert not problems, problems[:10]
     assert codes == {"AA", "AE", "AR"}  # the mutations reach every outcome, not only the parser's refusal
+    # What was accepted, odd as it may be, exports as valid FHIR (patient_export validates every resource).
+    patients = list(Patient.objects.values_list("pk", flat=True))
+    assert len(patients) > 3
+    for patient_id in patients:
+        patient_export(actor=cm, patient_id=patient_id)

@@ -251,19 +251,28 @@ class Feed:
                     return self._refuse(header, conflict, received_at)
             except (Hl7Problem, DomainError) as exc:
                 return self._repeat(header) or self._refuse(header, _problem(exc), received_at)
-            except OperationalError:
-                # Deadlock or serialization failure between connections: try once more, then tell the sender.
-                if attempt == 2:
+            except DatabaseError as exc:
+                # Try once more: the first attempt runs without savepoints, so code that catches an error
+                # and carries on meets a broken transaction (see _without_savepoints); a deadlock or
+                # serialization failure between connections also passes on a second try.
+                if attempt == 1:
+                    continue
+                if isinstance(exc, OperationalError):  # still a conflict: the sender should resend
                     log.exception("HL7 message %s: database error", header.control_id)
                     busy = Hl7Problem("the record is busy: resend the message", error_code="206")
                     return self._refuse(header, busy, received_at)
+                return self._failed(header, exc, received_at)
             except Exception as exc:  # noqa: BLE001 - any failure must still produce a NAK, never a hang
-                if (repeat := self._repeat(header)) is not None:
-                    return repeat
-                log.exception("HL7 message %s could not be applied", header.control_id)
-                internal = Hl7Problem(f"internal error ({type(exc).__name__}); nothing was applied", error_code="207")
-                return self._refuse(header, internal, received_at)
+                return self._failed(header, exc, received_at)
         raise AssertionError("unreachable")
+
+    def _failed(self, header: Header, exc: Exception, received_at: Any) -> Receipt:
+        """The answer to a failure that is neither the message's fault nor a conflict: a bug here."""
+        if (repeat := self._repeat(header)) is not None:
+            return repeat
+        log.exception("HL7 message %s could not be applied", header.control_id, exc_info=exc)
+        internal = Hl7Problem(f"internal error ({type(exc).__name__}); nothing was applied", error_code="207")
+        return self._refuse(header, internal, received_at)
 
     def _repeat(self, header: Header) -> Receipt | None:
         """The stored answer when this control ID from this facility was accepted before (nothing applied)."""
