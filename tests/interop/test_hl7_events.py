@@ -8,7 +8,7 @@ from django.db import DataError, OperationalError
 from casebridge.audit.models import AuditEvent
 from casebridge.cases.models import Case
 from casebridge.clinical.models import Encounter
-from casebridge.interop.hl7v2 import receiver
+from casebridge.interop.hl7v2 import events, receiver
 from casebridge.interop.hl7v2.parsing import Hl7Problem
 from casebridge.interop.hl7v2.receiver import Feed
 from casebridge.interop.models import Hl7Message, Hl7PatientMerge
@@ -398,15 +398,67 @@ def test_a_nul_character_is_located_in_its_segment_and_field(feed):
     assert err(receipt.ack).startswith("ERR||DG1^1^3|102")
 
 
-def test_a_registration_that_fails_a_constraint_is_retried_with_savepoints_and_refused_with_the_reason(feed):
-    """On the first attempt (no savepoints) the failed INSERT breaks the transaction, and the lookup
-    that follows it raises Django's broken-transaction error; the retry with savepoints reaches the
-    real answer. Here the MRN value is held by another patient under another assigning authority."""
+def test_a_registration_that_fails_a_constraint_is_retried_with_savepoints_and_takes_the_patient_registered_meanwhile(
+    feed, monkeypatch
+):
+    """Another connection registers the same patient between this message's lookup and its INSERT. On the
+    first attempt (no savepoints) the failed INSERT breaks the transaction, so the lookup that should find
+    their patient raises Django's broken-transaction error; the retry with savepoints reaches it."""
     accepted(feed.receive(adt("A01", control="mrn-1", mrn="12345")))
+    real_find = events.find_patient
+    lookups = []
+
+    def not_yet_committed(actor, ids, **kwargs):
+        # Each attempt's first lookup misses, as if the other connection had not committed yet.
+        lookups.append(ids[0].value)
+        return None if len(lookups) % 2 == 1 else real_find(actor, ids, **kwargs)
+
+    monkeypatch.setattr(events, "find_patient", not_yet_committed)
+    receipt = accepted(feed.receive(adt("A08", control="mrn-2", mrn="12345", family="Lind")))
+    assert len(lookups) == 4  # two attempts, each: the miss, then the lookup after the refused INSERT
+    assert receipt.summary["patient"] == "matched"
+    assert Patient.objects.count() == 1 and PatientIdentifier.objects.filter(value="12345").count() == 1
+
+
+def test_one_number_from_two_assigning_authorities_is_two_patients(feed, hospital):
+    """Two facilities of one health system each issue MRN 12345, to different people."""
+    accepted(feed.receive(adt("A01", control="mrn-1", mrn="12345", visit="V-1")))
+    south = adt("A01", control="mrn-2", mrn="12345", visit="V-2", family="Lind", given="Mia", birth="19800101")
+    accepted(feed.receive(south.replace("12345^^^GHH^MR", "12345^^^SOUTH^MR")))
+    north, other = Patient.objects.order_by("pk")
+    assert (north.family_name, other.family_name) == ("Okafor", "Lind")
+    stored = sorted(PatientIdentifier.objects.filter(value="12345").values_list("patient_id", "system"))
+    assert stored == [(north.pk, "GHH"), (other.pk, "SOUTH")]
+    update = adt("A08", control="mrn-3", mrn="12345", visit="V-2", family="Lind-Berg", given="Mia", birth="19800101")
+    accepted(feed.receive(update.replace("12345^^^GHH^MR", "12345^^^SOUTH^MR")))
+    north.refresh_from_db()
+    other.refresh_from_db()
+    assert (north.family_name, other.family_name) == ("Okafor", "Lind-Berg")
+    assert Encounter.objects.get(identifier_value="V-2").patient_id == other.pk
+
+
+def test_a_number_without_authority_names_its_only_holder_and_is_refused_when_several_hold_it(feed):
+    accepted(feed.receive(adt("A01", control="na-1", mrn="12345", visit="V-1")))
+    bare = adt("A08", control="na-2", mrn="12345", visit="V-1", family="Okafor-Lee").replace(
+        "12345^^^GHH^MR", "12345^^^^MR"
+    )
+    assert accepted(feed.receive(bare)).summary["patient"] == "updated"
+    assert Patient.objects.get().family_name == "Okafor-Lee"
+    south = adt("A01", control="na-3", mrn="12345", visit="V-2", family="Lind", birth="19800101")
+    accepted(feed.receive(south.replace("12345^^^GHH^MR", "12345^^^SOUTH^MR")))
     before = state()
-    other_authority = adt("A01", control="mrn-2", mrn="12345", visit="V-2", family="Lind")
-    receipt = feed.receive(other_authority.replace("12345^^^GHH^MR", "12345^^^BCBS^MR"))
-    assert (receipt.code, receipt.reason) == ("AE", "value: 12345 is already assigned to another patient")
+    receipt = feed.receive(bare.replace("na-2", "na-4"))
+    assert receipt.code == "AE"
+    assert receipt.reason == (
+        "PID-3 identifier 12345 has no assigning authority (CX-4), and several patients here hold that number "
+        "under different authorities: send the authority"
+    )
+    assert err(receipt.ack).startswith("ERR||PID^1^3|204")
+    assert state() == before
+    merge = adt("A40", control="na-5", mrn="777", mrg="12345").replace("12345^^^GHH^MR", "12345^^^^MR")
+    receipt = feed.receive(merge)
+    assert receipt.code == "AE" and receipt.reason.startswith("MRG-1 identifier 12345 has no assigning authority")
+    assert err(receipt.ack).startswith("ERR||MRG^1^1|204")
     assert state() == before
 
 

@@ -44,6 +44,24 @@ def test_an_mrn_is_unique_per_issuing_organization(cm, outsider, make_patient, p
     make_patient(actor=outsider, mrn="MRN-1001")
 
 
+def test_an_mrn_without_a_system_is_refused_when_another_patient_holds_it_under_any_system(cm, make_patient):
+    """A number stored without a system matches that number under every system (identifier_holder), so it
+    may not be another patient's under some system: two charts would answer to it."""
+    north = make_patient(identifiers=[{"kind": "mrn", "value": "100234", "system": "urn:oid:north"}])
+    south = make_patient(
+        family_name="Lind", identifiers=[{"kind": "mrn", "value": "100234", "system": "urn:oid:south"}]
+    )
+    other = make_patient(mrn="MRN-2002", family_name="Other")
+    with pytest.raises(ValidationFailed) as exc:
+        identifier_add(actor=cm, patient_id=other.pk, kind="mrn", value="100234")
+    assert exc.value.field_errors == {"value": ["100234 is already assigned to another patient"]}
+    assert sorted(PatientIdentifier.objects.filter(value="100234").values_list("patient_id", "system")) == sorted(
+        [(north.pk, "urn:oid:north"), (south.pk, "urn:oid:south")]
+    )
+    # Under a system of its own the number is that system's: another patient may hold it there.
+    identifier_add(actor=cm, patient_id=other.pk, kind="mrn", value="100234", system="urn:oid:east")
+
+
 def test_a_refused_identifier_leaves_no_partly_registered_patient(cm, make_patient, patient):
     before = db.counts()
     with pytest.raises(ValidationFailed):

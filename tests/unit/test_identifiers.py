@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from casebridge.accounts.services import _check_npi
 from casebridge.kernel.errors import ValidationFailed
-from casebridge.patients.identifiers import mbi_is_valid, normalize_mbi
+from casebridge.patients.identifiers import AmbiguousIdentifier, identifier_holder, mbi_is_valid, normalize_mbi
 
 
 @pytest.mark.parametrize(
@@ -95,3 +95,34 @@ def test_exactly_one_check_digit_completes_any_nine_digit_npi_prefix(prefix):
         except ValidationFailed:
             pass
     assert len(valid) == 1
+
+
+# --- which patient an incoming identifier names ---------------------------------------------------
+
+
+def test_the_same_system_names_its_holder_and_another_system_is_another_number_space():
+    held = [("urn:oid:north", 1), ("urn:oid:south", 2)]
+    assert identifier_holder("urn:oid:south", held) == 2
+    assert identifier_holder("urn:oid:north", held) == 1
+    assert identifier_holder("urn:oid:east", held) is None
+    assert identifier_holder("urn:oid:east", []) is None
+
+
+def test_a_number_stored_without_a_system_matches_any_system():
+    assert identifier_holder("urn:oid:north", [("", 7)]) == 7
+
+
+def test_a_number_sent_without_a_system_names_the_one_holder():
+    assert identifier_holder("", [("urn:oid:north", 3)]) == 3
+    assert identifier_holder("", [("urn:oid:north", 3), ("urn:oid:south", 3)]) == 3
+
+
+def test_the_exact_system_wins_over_a_number_without_one():
+    assert identifier_holder("", [("urn:oid:north", 3), ("", 4)]) == 4
+    assert identifier_holder("urn:oid:north", [("", 4), ("urn:oid:north", 3)]) == 3
+
+
+def test_a_number_without_a_system_that_several_patients_hold_is_not_guessed():
+    with pytest.raises(AmbiguousIdentifier) as raised:
+        identifier_holder("", [("urn:oid:north", 5), ("urn:oid:south", 2)])
+    assert raised.value.patient_ids == [2, 5]

@@ -81,9 +81,11 @@ class PatientIdentifier(models.Model):
     class Meta:
         indexes = [models.Index(fields=["value"])]
         constraints = [
+            # The system is part of a number: a health system's facilities (or two senders) may each
+            # issue MRN 100234 to different people, and the organization files both as assigner.
             models.UniqueConstraint(
-                fields=["kind", "value", "assigner"],
-                name="identifier_unique_per_assigner",
+                fields=["kind", "value", "assigner", "system"],
+                name="identifier_unique_per_assigner_system",
             )
         ]
 

@@ -131,6 +131,12 @@ def _identifier_add(
         )
         if holders.exists():
             raise ValidationFailed.on("value", f"{value} is already assigned to another patient")
+    elif not system:
+        # Stored without a system, the number matches the same value under any system (see
+        # identifiers.identifier_holder), so it must not be another patient's number under any system.
+        holders = PatientIdentifier.objects.filter(kind=kind, value=value, assigner=assigner).exclude(patient=patient)
+        if holders.exists():
+            raise ValidationFailed.on("value", f"{value} is already assigned to another patient")
     try:
         with transaction.atomic():
             save_object(ident)
@@ -140,7 +146,7 @@ def _identifier_add(
 
 
 def identifier_add(
-    *, actor: Actor, patient_id: int, kind: str, value: str, assigner_id: int | None = None
+    *, actor: Actor, patient_id: int, kind: str, value: str, assigner_id: int | None = None, system: str = ""
 ) -> PatientIdentifier:
     require(actor, "patient.change")
     assigner = Organization.objects.filter(pk=assigner_id).first() if assigner_id else None
@@ -150,7 +156,9 @@ def identifier_add(
         patient = patients_owned(actor).select_for_update().filter(pk=patient_id).first()
         if patient is None:
             raise NotFound(f"No patient {patient_id}.")
-        ident = _identifier_add(actor=actor, patient=patient, kind=kind, value=value, assigner=assigner)
+        ident = _identifier_add(
+            actor=actor, patient=patient, kind=kind, value=value, assigner=assigner, system=system[:200]
+        )
         audit_record(actor=actor, action="patient.identifier.add", subject=ident, patient=patient)
     return ident
 

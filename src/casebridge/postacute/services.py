@@ -868,8 +868,8 @@ def _agency_patient(agency_actor: Actor, referral: Referral) -> Patient:
             return known.patient
     identifiers = []
     if mrn:
-        # Identifiers are unique per (kind, value, assigner) platform-wide; when another agency already keeps this
-        # hospital MRN, the system URI still names the hospital that assigned it.
+        # Identifiers are unique per (kind, value, assigner, system) platform-wide; when another agency already
+        # keeps this hospital MRN, the system URI still names the hospital that assigned it.
         taken = PatientIdentifier.objects.filter(
             kind=IdentifierKind.OTHER, value=mrn, assigner_id=referral.organization_id
         ).exists()

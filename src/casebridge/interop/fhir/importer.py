@@ -49,6 +49,7 @@ from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import DomainError
 from casebridge.kernel.rows import RawJSON, bulk_insert_rows
+from casebridge.patients.identifiers import AmbiguousIdentifier, identifier_holder
 from casebridge.patients.models import IdentifierKind, PatientIdentifier
 
 BUNDLE_TYPES = ("transaction", "batch", "collection", "searchset")
@@ -595,22 +596,46 @@ class FhirImporter:
                 pending.append(_Pending(item, mapped, record_id=found[0], target_id=found[1]))
             else:
                 pending.append(_Pending(item, mapped))
-        self._match_existing(spec, [p for p in pending if p.record_id is None])
-        return pending
+        unmatched = self._match_existing(spec, [p for p in pending if p.record_id is None])
+        for p, reason in unmatched:
+            self.reject(p.item, reason)
+        return [p for p in pending if all(p is not q for q, _ in unmatched)]
 
-    def _match_existing(self, spec: TypeSpec, new: list[_Pending]) -> None:
-        """Link new resources to records the organization already has, by identifier: patients by MRN,
-        directory entries by NPI or other identifier, encounters by visit number."""
+    def _match_existing(self, spec: TypeSpec, new: list[_Pending]) -> list[tuple[_Pending, str]]:
+        """Link new resources to records the organization already has, by identifier: patients by MRN
+        (``identifier_holder``: same system, or the one holder when a system is missing), directory
+        entries by NPI or other identifier, encounters by visit number. Returns the resources that
+        cannot be linked safely, with the reason."""
+        refused: list[tuple[_Pending, str]] = []
         if not new:
-            return
+            return refused
         rtype = spec.resource_type
         if rtype == "Patient":
-            mrns = {i["value"]: p for p in new for i in p.mapped.identifiers if i["kind"] == IdentifierKind.MRN}
-            if mrns:
-                for value, patient_id in PatientIdentifier.objects.filter(
-                    kind=IdentifierKind.MRN, assigner_id=self.org_id, value__any=list(mrns)
-                ).values_list("value", "patient_id"):
-                    mrns[value].target_id = patient_id
+            values = {i["value"] for p in new for i in p.mapped.identifiers if i["kind"] == IdentifierKind.MRN}
+            held: dict[str, list[tuple[str, int]]] = defaultdict(list)
+            if values:
+                for system, value, patient_id in PatientIdentifier.objects.filter(
+                    kind=IdentifierKind.MRN, assigner_id=self.org_id, value__any=list(values)
+                ).values_list("system", "value", "patient_id"):
+                    held[value].append((system, patient_id))
+            for p in new:
+                ambiguous = ""
+                for ident in p.mapped.identifiers:
+                    if ident["kind"] != IdentifierKind.MRN:
+                        continue
+                    try:
+                        p.target_id = identifier_holder(ident["system"], held[ident["value"]])
+                    except AmbiguousIdentifier as exc:
+                        ambiguous = ambiguous or (
+                            f"Patient.identifier MRN {ident['value']} could be any of {len(exc.patient_ids)} "
+                            "patients here (they hold it under different systems, and one side has none): "
+                            "send the identifier's system"
+                        )
+                        continue
+                    if p.target_id is not None:
+                        break
+                if p.target_id is None and ambiguous:
+                    refused.append((p, ambiguous))
         elif rtype in DIRECTORY_TYPES:
             for p in new:
                 for ident in p.mapped.identifiers:
@@ -633,6 +658,7 @@ class FhirImporter:
                 ).values_list("identifier_system", "identifier_value", "pk"):
                     if (system, value) in keyed:
                         keyed[(system, value)].target_id = pk
+        return refused
 
     def _write_with_fallback(self, spec: TypeSpec, pending: list[_Pending], strict: bool) -> None:
         mark = self.resolver.mark()

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import connection
 
 from casebridge.interop.models import SourceRecord
+from casebridge.patients.identifiers import AmbiguousIdentifier, identifier_holder
 from casebridge.patients.models import IdentifierKind, PatientIdentifier
 
 # Types whose records are few (a provider directory): all their identifiers are loaded once per import.
@@ -227,7 +228,13 @@ class Resolver:
             raise Unresolvable(f"{field} {reference}: the identifier has no value")
         for candidate in (rtype,) if rtype else types:
             if candidate == "Patient":
-                pk = self._patient_by_identifier(system, value)
+                try:
+                    pk = self._patient_by_identifier(system, value)
+                except AmbiguousIdentifier as exc:
+                    raise Unresolvable(
+                        f"{field} {reference}: identifier {system}|{value} could be any of {len(exc.patient_ids)} "
+                        "patients here (they hold it under different systems): give the identifier's system"
+                    ) from exc
             else:
                 pk = self.directory_index.get((candidate, system, value))
             if pk is not None:
@@ -235,10 +242,15 @@ class Resolver:
         raise Unresolvable(f"{field} {reference}: no {rtype or '/'.join(types)} with identifier {system}|{value}")
 
     def _patient_by_identifier(self, system: str, value: str) -> int | None:
-        rows = PatientIdentifier.objects.filter(patient__organization_id=self.organization_id, value=value).values_list(
-            "patient_id", "system", "kind"
+        """Any identifier with this system and value; else an MRN by ``identifier_holder`` (a side without a
+        system matches the one holder; several raise ``AmbiguousIdentifier``)."""
+        rows = list(
+            PatientIdentifier.objects.filter(patient__organization_id=self.organization_id, value=value)
+            .order_by("pk")
+            .values_list("patient_id", "system", "kind")
         )
-        for patient_id, ident_system, kind in rows:
-            if ident_system == system or (not system and kind == IdentifierKind.MRN):
+        for patient_id, ident_system, _ in rows:
+            if system and ident_system == system:
                 return patient_id
-        return None
+        mrns = [(ident_system, patient_id) for patient_id, ident_system, kind in rows if kind == IdentifierKind.MRN]
+        return identifier_holder(system, mrns)

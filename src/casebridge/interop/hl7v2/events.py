@@ -23,9 +23,11 @@ message back. What each trigger does:
 
 Patients are matched by PID-3 within the receiving organization: the identifiers typed MR (else the
 first non-private one), by value and assigning authority (CX-4; an identifier recorded without one
-matches any authority). Social security, driver's licence and passport numbers are never stored.
-Patients unknown so far are registered from PID by every event that carries a visit, except the
-cancels, which have nothing to undo for an unknown patient.
+matches any authority; one sent without an authority names the one patient holding the value, and is
+refused when several do): the same value under two authorities may be two patients' numbers. Social
+security, driver's licence and passport numbers are never stored. Patients unknown so far are
+registered from PID by every event that carries a visit, except the cancels, which have nothing to
+undo for an unknown patient.
 """
 
 from __future__ import annotations
@@ -253,6 +255,14 @@ def _patient_by_identifier(organization_id: int, value: str, authority: str) -> 
     return Patient.objects.filter(pk=Subquery(first)).order_by("pk")
 
 
+def _patients_holding(organization_id: int, value: str) -> QuerySet[Patient]:
+    """The patients of the organization holding ``value`` under any assigning authority."""
+    holders = PatientIdentifier.objects.filter(
+        patient__organization_id=organization_id, kind__in=[IdentifierKind.MRN, IdentifierKind.OTHER], value=value
+    ).values("patient_id")
+    return Patient.objects.filter(pk__in=holders).order_by("pk")
+
+
 # Compiled once per process (see kernel.prepared): these run for every message.
 _PATIENT_LOCKED = PreparedQuery(
     Patient,
@@ -269,6 +279,19 @@ _PATIENT = PreparedQuery(
     organization_id=int,
     value=str,
     authority=str,
+)
+# An identifier without an authority: up to two holders, to tell one from several.
+_HOLDERS_LOCKED = PreparedQuery(
+    Patient,
+    lambda organization_id, value: _patients_holding(organization_id, value).select_for_update()[:2],
+    organization_id=int,
+    value=str,
+)
+_HOLDERS = PreparedQuery(
+    Patient,
+    lambda organization_id, value: _patients_holding(organization_id, value)[:2],
+    organization_id=int,
+    value=str,
 )
 _ENCOUNTER_LOCKED = PreparedQuery(
     Encounter,
@@ -293,14 +316,28 @@ def _first(rows: list[Any]) -> Any:
     return rows[0] if rows else None
 
 
-def find_patient(actor: Actor, ids: list[SenderId], *, lock: bool = True) -> Patient | None:
-    query = _PATIENT_LOCKED if lock else _PATIENT
+def find_patient(
+    actor: Actor, ids: list[SenderId], *, lock: bool = True, segment: str = "PID", field_no: int = 3
+) -> Patient | None:
+    """The patient the first matching identifier of ``ids`` names (the rule of ``identifier_holder``): by value and
+    assigning authority, where one recorded without an authority matches any; an identifier sent without
+    an authority names the one patient holding the value, and is refused when several do (two facilities'
+    number spaces: guessing would put one person's stay on another's chart)."""
     for ident in _ordered(ids):
-        patient: Patient | None = _first(
-            query(organization_id=actor.organization_id, value=ident.value, authority=ident.authority)
-        )
-        if patient is not None:
-            return patient
+        if ident.authority:
+            query = _PATIENT_LOCKED if lock else _PATIENT
+            found = query(organization_id=actor.organization_id, value=ident.value, authority=ident.authority)
+        else:
+            found = (_HOLDERS_LOCKED if lock else _HOLDERS)(organization_id=actor.organization_id, value=ident.value)
+            if len(found) > 1:
+                raise Hl7Problem(
+                    f"{segment}-{field_no} identifier {ident.value} has no assigning authority (CX-4), and several "
+                    "patients here hold that number under different authorities: send the authority",
+                    error_code="204",
+                    location=f"{segment}^1^{field_no}",
+                )
+        if found:
+            return found[0]
     return None
 
 
@@ -374,9 +411,7 @@ def _add_missing_identifiers(actor: Actor, patient: Patient, ids: list[SenderId]
                 kind=row["kind"],
                 value=row["value"],
                 assigner_id=actor.organization_id,
-            )
-            PatientIdentifier.objects.filter(patient=patient, kind=row["kind"], value=row["value"], system="").update(
-                system=row["system"]
+                system=row["system"],
             )
 
 
@@ -601,7 +636,7 @@ def merge_patients(actor: Actor, message: Message) -> Applied:
     surviving_ids = _require_ids(message)
     prior_ids = _require_ids(message, "MRG", 1)
     survivor = find_patient(actor, surviving_ids)
-    prior = find_patient(actor, prior_ids)
+    prior = find_patient(actor, prior_ids, segment="MRG", field_no=1)
     applied = Applied(summary={"event": "A40"})
     if prior is None:
         survivor, status = register_or_update(actor, message, update=True)
