@@ -123,25 +123,25 @@ def _identifier_add(
         assigner = actor.organization
     ident = PatientIdentifier(patient=patient, kind=kind, value=value, assigner=assigner, system=system)
     validate_model(ident, exclude=["patient"], unique=False, trust_loaded=True)
+    taken = f"{value} is already assigned to another patient"
+    holders = None  # what the database constraint cannot see
     if assigner is None:
-        # The database constraint cannot see these (NULL assigners never collide), so check here: within one
-        # organization an MBI or unassigned ID names one patient; across organizations it is the same person's.
+        # NULL assigners never collide: within one organization an MBI or unassigned ID names one patient;
+        # across organizations it is the same person's.
         holders = PatientIdentifier.objects.filter(
             kind=kind, value=value, assigner__isnull=True, patient__organization_id=patient.organization_id
         )
-        if holders.exists():
-            raise ValidationFailed.on("value", f"{value} is already assigned to another patient")
     elif not system:
         # Stored without a system, the number matches the same value under any system (see
         # identifiers.identifier_holder), so it must not be another patient's number under any system.
         holders = PatientIdentifier.objects.filter(kind=kind, value=value, assigner=assigner).exclude(patient=patient)
-        if holders.exists():
-            raise ValidationFailed.on("value", f"{value} is already assigned to another patient")
+    if holders is not None and holders.exists():
+        raise ValidationFailed.on("value", taken)
     try:
         with transaction.atomic():
             save_object(ident)
     except IntegrityError as exc:
-        raise ValidationFailed.on("value", f"{value} is already assigned to another patient") from exc
+        raise ValidationFailed.on("value", taken) from exc
     return ident
 
 

@@ -596,10 +596,11 @@ class FhirImporter:
                 pending.append(_Pending(item, mapped, record_id=found[0], target_id=found[1]))
             else:
                 pending.append(_Pending(item, mapped))
-        unmatched = self._match_existing(spec, [p for p in pending if p.record_id is None])
-        for p, reason in unmatched:
+        refused = self._match_existing(spec, [p for p in pending if p.record_id is None])
+        for p, reason in refused:
             self.reject(p.item, reason)
-        return [p for p in pending if all(p is not q for q, _ in unmatched)]
+        refused_ids = {id(p) for p, _ in refused}
+        return [p for p in pending if id(p) not in refused_ids]
 
     def _match_existing(self, spec: TypeSpec, new: list[_Pending]) -> list[tuple[_Pending, str]]:
         """Link new resources to records the organization already has, by identifier: patients by MRN
