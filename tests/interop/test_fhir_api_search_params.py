@@ -44,6 +44,12 @@ def test_empty_tokens_are_refused(raw):
         parse_token(raw)
 
 
+@pytest.mark.parametrize("raw", ["\x00", "a\x00b", "urn:x|\x00", "ok,\x00"])
+def test_tokens_holding_a_nul_character_are_refused(raw):
+    with pytest.raises(SearchError, match="NUL"):
+        parse_token(raw)
+
+
 def test_references_accept_type_and_id_a_bare_id_or_an_absolute_url():
     assert parse_reference("Patient/casebridge-patient-5", ["Patient"]) == [
         ReferenceValue("Patient", "casebridge-patient-5")

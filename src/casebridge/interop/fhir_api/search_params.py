@@ -72,6 +72,10 @@ def split_alternatives(raw: str) -> list[str]:
 
 
 def parse_token(raw: str) -> list[Token]:
+    if "\x00" in raw:
+        # A token is compared with stored text, and PostgreSQL refuses text holding NUL even in a
+        # comparison: without this check the search would fail in the database, as a server error.
+        raise SearchError("must not contain NUL characters (byte 0x00)")
     tokens = []
     for part in split_alternatives(raw):
         if not part:
