@@ -17,6 +17,16 @@ DATE = forms.DateInput(attrs={"type": "date"})
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
+class CensusFilterForm(forms.Form):
+    """The census page's filters, read from its query string. The page offers them as selects of
+    values on record; a hand-made URL can carry anything, and a CharField refuses NUL characters,
+    which PostgreSQL cannot even compare."""
+
+    unit = forms.CharField(required=False, max_length=200)
+    case_manager = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    payer = forms.CharField(required=False, max_length=200)
+
+
 class StayForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     working_drg = forms.CharField(label="Working DRG", max_length=4, required=False)

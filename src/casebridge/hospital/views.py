@@ -46,12 +46,18 @@ def census_view(request: HttpRequest) -> HttpResponse:
             request, f"{opened} new admission(s) screened and scored." if opened else "Census is up to date."
         )
         return redirect("census")
-    cm = request.GET.get("case_manager", "")
+    filters = f.CensusFilterForm(request.GET)
+    if not filters.is_valid():
+        ignored = "; ".join(
+            f"{name.replace('_', ' ')}: {' '.join(map(str, errors))}" for name, errors in filters.errors.items()
+        )
+        messages.error(request, f"Filter ignored ({ignored})")
+    chosen = filters.cleaned_data  # the valid filters only: a bad one is dropped, the others still apply
     result = selectors.census(
         actor=actor,
-        unit=request.GET.get("unit", "")[:200],
-        case_manager_id=int(cm) if cm.isdigit() and len(cm) < 15 else None,
-        payer=request.GET.get("payer", "")[:200],
+        unit=chosen.get("unit") or "",
+        case_manager_id=chosen.get("case_manager"),
+        payer=chosen.get("payer") or "",
     )
     return render(
         request,
