@@ -359,6 +359,22 @@ def test_an_unforeseen_failure_reading_a_message_still_gets_an_ar(feed, monkeypa
         (adt("A01", control="n16", family="Oka\x00for"), "AR", "PID-5 holds a NUL character (byte 0x00)"),
         (adt("A01", control="n\x0017"), "AR", "MSH-10 holds a NUL character"),
         (adt("A01", control="n18", facility="G\x00HH"), "AR", "MSH-4 holds a NUL character"),
+        (adt("A01", control="n19", birth="19XX0101"), "AE", "PID-7 '19XX0101' is not an HL7 date"),
+        # python-hl7 reads +9999 as an offset of 99 hours 99 minutes, which Python cannot represent: these
+        # (found by the mutation test) were "internal error" answers before.
+        (adt("A01", control="n20", admit="20260301083000+9999"), "AE", "PV1-44 '20260301083000+9999' has a UTC offset"),
+        (adt("A01", control="n21", admit="20260301083000+999920260301083000"), "AE", "PV1-44"),
+        (adt("A03", control="n22", discharge="20260305120000+1500"), "AE", "PV1-45 '20260305120000+1500' has a UTC"),
+        (
+            adt("A01", control="n23", admit="99991231235959-1200"),
+            "AE",
+            "PV1-44 '99991231235959-1200' is not an HL7 date",
+        ),
+        (
+            adt("A01", control="n24", admit="00010101000000+1400"),
+            "AE",
+            "PV1-44 '00010101000000+1400' is not an HL7 date",
+        ),
     ],
     ids=lambda v: v if isinstance(v, str) and len(v) < 40 else None,
 )

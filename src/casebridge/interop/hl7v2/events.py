@@ -128,7 +128,7 @@ def demographics(message: Message) -> dict[str, Any]:
         out["family_name"] = family[:100]
     if given:
         out["given_name"] = given[:100]
-    birth = hl7_date(get("PID", 7))
+    birth = hl7_date(get("PID", 7), "PID-7")
     if birth is not None:
         out["birth_date"] = birth
     sex = get("PID", 8).strip().upper()
@@ -201,10 +201,10 @@ def encounter_fields(message: Message) -> dict[str, Any]:
     disposition = get("PV1", 36).strip()
     if disposition:
         out["discharge_disposition"] = _coding(V2_DISPOSITION, disposition[:32])
-    admit = hl7_datetime(get("PV1", 44, 1, 1))
+    admit = hl7_datetime(get("PV1", 44, 1, 1), "PV1-44")
     if admit is not None:
         out["admit_at"] = admit
-    discharge = hl7_datetime(get("PV1", 45, 1, 1))
+    discharge = hl7_datetime(get("PV1", 45, 1, 1), "PV1-45")
     if discharge is not None:
         out["discharge_at"] = discharge
     reason_code, reason_text = get("PV2", 3, 1, 1).strip(), get("PV2", 3, 1, 2).strip()
@@ -233,7 +233,11 @@ def diagnoses(message: Message) -> list[dict[str, str]]:
 
 def event_time(message: Message) -> Any:
     """When the event happened: EVN-6 (occurred), else EVN-2 (recorded), else now."""
-    return hl7_datetime(message.get("EVN", 6, 1, 1)) or hl7_datetime(message.get("EVN", 2, 1, 1)) or clock.now()
+    return (
+        hl7_datetime(message.get("EVN", 6, 1, 1), "EVN-6")
+        or hl7_datetime(message.get("EVN", 2, 1, 1), "EVN-2")
+        or clock.now()
+    )
 
 
 # --- patients ------------------------------------------------------------------------------------
@@ -577,7 +581,7 @@ def apply_adt(actor: Actor, message: Message) -> Applied:
             fields["admit_at"] = event_time(message)
     elif trigger == "A05":
         fields["status"] = "planned"
-        expected = hl7_datetime(message.get("PV2", 8, 1, 1))
+        expected = hl7_datetime(message.get("PV2", 8, 1, 1), "PV2-8")
         if expected is not None and "admit_at" not in fields:
             fields["admit_at"] = expected
     elif trigger == "A03":

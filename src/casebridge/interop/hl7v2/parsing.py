@@ -208,31 +208,48 @@ def part(msg: Any, rep: Any, component: int = 0, sub: int = 0) -> str:
     return str(msg.unescape(str(node))) if node is not None else ""
 
 
-def hl7_datetime(value: str) -> dt.datetime | None:
-    """An HL7 DTM/TS as an aware datetime (local time zone when the sender gave no offset); None when blank."""
+# The UTC offsets in use around the world (UTC-12:00 to UTC+14:00). HL7's +/-HHMM can say more
+# (python-hl7 reads +9999 as 99 hours 99 minutes), which no clock shows and Python cannot represent.
+_OFFSETS_IN_USE = (-dt.timedelta(hours=12), dt.timedelta(hours=14))
+
+
+def _bad_value(field: str, value: str, why: str) -> Hl7Problem:
+    """An AE naming the field (``PV1-44``) in its text and its ERR location."""
+    if not field:
+        return Hl7Problem(f"{value!r} {why}", error_code="102")
+    segment, _, number = field.partition("-")
+    return Hl7Problem(f"{field} {value!r} {why}", error_code="102", location=f"{segment}^1^{number}")
+
+
+def hl7_datetime(value: str, field: str = "") -> dt.datetime | None:
+    """An HL7 DTM/TS (of ``field``, e.g. ``PV1-44``, for the error) as an aware datetime in UTC, read in
+    the local time zone when the sender gave no offset; None when blank."""
     value = value.strip()
     if not value:
         return None
     try:
         parsed = parse_datetime(value)
-    except (ValueError, IndexError) as exc:
-        raise Hl7Problem(f"{value!r} is not an HL7 date/time", error_code="102") from exc
-    if parsed is None:
-        return None
-    if parsed.tzinfo is None:
-        parsed = timezone.make_aware(parsed)
-    else:
-        parsed = parsed.astimezone(dt.UTC)
-    return parsed
+        if parsed is None:
+            return None
+        if parsed.tzinfo is None:
+            parsed = timezone.make_aware(parsed)
+        else:
+            offset = parsed.tzinfo.utcoffset(None)  # the tzinfo's own answer: datetime's refuses past 24 h
+            if offset is None or not _OFFSETS_IN_USE[0] <= offset <= _OFFSETS_IN_USE[1]:
+                raise _bad_value(field, value, "has a UTC offset outside -1200 to +1400")
+        # In UTC here, so a time at the edge of the calendar (year 1 or 9999) fails now, not in the database.
+        return parsed.astimezone(dt.UTC)
+    except (ValueError, IndexError, OverflowError) as exc:
+        raise _bad_value(field, value, "is not an HL7 date/time") from exc
 
 
-def hl7_date(value: str) -> dt.date | None:
+def hl7_date(value: str, field: str = "") -> dt.date | None:
     value = value.strip()
     if not value:
         return None
     if len(value) < 8 or not value[:8].isdigit():
-        raise Hl7Problem(f"{value!r} is not an HL7 date", error_code="102")
+        raise _bad_value(field, value, "is not an HL7 date")
     try:
         return dt.date(int(value[:4]), int(value[4:6]), int(value[6:8]))
     except ValueError as exc:
-        raise Hl7Problem(f"{value!r} is not a valid date", error_code="102") from exc
+        raise _bad_value(field, value, "is not a valid date") from exc
