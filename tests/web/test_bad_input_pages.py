@@ -52,3 +52,57 @@ def test_a_new_patient_form_with_errors_names_the_fields(web):
     assert response.status_code == 200
     form = response.context["form"]
     assert "family_name" in form.errors
+
+
+# Every query parameter name a page of the app reads, and a few it does not: a page must ignore or
+# refuse what it does not understand, never fail on it.
+_PARAMETER_NAMES = [
+    "unit", "payer", "case_manager", "status", "q", "name", "page", "manager", "direction", "type", "category",
+    "since", "choice_list", "patient", "patient_id", "version", "encounter", "next", "ack", "outcome", "control_id",
+    "before", "identifier", "birth_date", "username", "user", "action", "kind", "queue", "owner", "date", "from", "to",
+]  # fmt: skip
+_HOSTILE_VALUES = ["a\x00b", "99999999999999999999999", "-1", "²", "x" * 3000, "2025-13-45"]
+
+
+def _pages_without_arguments() -> list[str]:
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(resolver: URLResolver, prefix: str) -> list[str]:
+        found = []
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                found += walk(entry, prefix + str(entry.pattern))
+            elif isinstance(entry, URLPattern) and "<" not in str(entry.pattern):
+                found.append("/" + prefix + str(entry.pattern))
+        return found
+
+    skipped = ("/api/", "/fhir/", "/static/", "/logout")  # the APIs have their own tests; logout ends the session
+    return sorted({path for path in walk(get_resolver(), "") if not path.startswith(skipped)})
+
+
+@pytest.mark.parametrize(
+    ("org_type", "role"),
+    [
+        ("hospital", "case_manager"),
+        ("hospital", "supervisor"),
+        ("hospital", "ur_nurse"),
+        ("hospital", "org_admin"),
+        ("hospital", "auditor"),
+        ("home_health", "case_manager"),
+        ("insurer", "case_manager"),
+    ],
+)
+def test_no_page_fails_on_hostile_query_strings(make_org, make_actor, org_type, role):
+    # A NUL character reached the census query before it had a form, which PostgreSQL answers with an error.
+    pages = _pages_without_arguments()
+    assert len(pages) > 25, pages  # the walk found the app's pages, not an empty list
+    actor = make_actor(make_org(org_type=org_type, zip_codes_served=["02134"]), role)
+    client = Client(raise_request_exception=False)
+    client.force_login(actor.user)
+    failed = []
+    for path in pages:
+        for value in _HOSTILE_VALUES:
+            status = client.get(path, dict.fromkeys(_PARAMETER_NAMES, value)).status_code
+            if status >= 500:
+                failed.append((path, value[:12], status))
+    assert not failed

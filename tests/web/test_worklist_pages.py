@@ -207,6 +207,22 @@ def test_caseload_shows_counts_chart_and_a_managers_cases(cm, supervisor, case, 
     html = client.get(f"/caseload/?manager={cm.user_id}").content.decode()
     assert f"Case #{case.pk}" in html and "Late one" in html and "Reassign" in html
     assert client.get("/caseload/?manager=999999").status_code == 404
+    # "²" passes str.isdigit() and fails int(): these were server errors.
+    assert client.get("/caseload/?manager=²").status_code == 404
+    assert client.get("/caseload/?manager=").status_code == 200
+
+
+@pytest.mark.parametrize("user_id", ["²", "", "abc", "9" * 30])
+def test_caseload_assignments_name_a_bad_person_instead_of_failing(cm, supervisor, case, web_as, user_id):
+    queue = services.queue_create(actor=supervisor, name="Weekend")
+    client = web_as(supervisor)
+
+    assigned = client.post(f"/caseload/cases/{case.pk}/assign", {"user_id": user_id}, follow=True)
+    added = client.post(f"/caseload/queues/{queue.pk}/members", {"user_id": user_id}, follow=True)
+
+    assert assigned.status_code == 200 and "Choose a case manager to reassign the case to." in assigned.content.decode()
+    assert added.status_code == 200 and "Choose a member to add." in added.content.decode()
+    assert Case.objects.get(pk=case.pk).assigned_to_id == cm.user_id
 
 
 def test_supervisor_reassigns_a_case_and_a_task_from_the_caseload(cm, supervisor, make_actor, hospital, case, web_as):

@@ -13,6 +13,7 @@ from casebridge.cases.forms import AssignForm, CareTeamForm, CaseOpenForm, Trans
 from casebridge.cases.selectors import care_team_of, case_get
 from casebridge.cases.timeline import case_timeline
 from casebridge.kernel.errors import DomainError
+from casebridge.kernel.numbers import whole_number
 from casebridge.patients.selectors import patient_get
 from casebridge.web.errors import actor_required, apply_errors
 
@@ -34,11 +35,8 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     staff = staff_with_role(actor=actor, roles=(CASE_MANAGER, SUPERVISOR, UR_NURSE))
     raw_patient = request.POST.get("patient_id") or request.GET.get("patient", "")
-    patient = (
-        patient_get(actor=actor, patient_id=int(raw_patient))
-        if raw_patient.isascii() and raw_patient.isdigit()
-        else None
-    )
+    patient_id = whole_number(raw_patient)
+    patient = patient_get(actor=actor, patient_id=patient_id) if patient_id is not None else None
     if patient is None:
         messages.error(request, "Choose a patient first, then open a case from their page.")
         return redirect("patient_search")

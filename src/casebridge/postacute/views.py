@@ -14,6 +14,7 @@ from casebridge.accounts.selectors import insurers_on_platform
 from casebridge.cases.selectors import case_get
 from casebridge.kernel import clock
 from casebridge.kernel.errors import DomainError, NotFound
+from casebridge.kernel.numbers import whole_number
 from casebridge.postacute import selectors, services
 from casebridge.postacute.choice import NETWORK_LABELS
 from casebridge.postacute.forms import (
@@ -324,7 +325,8 @@ def referral_new_view(request: HttpRequest, case_id: int) -> HttpResponse:
     if case.organization_id != actor.organization_id:
         raise NotFound(f"No case {case_id}.")
     raw_cl = request.POST.get("choice_list_id") or request.GET.get("choice_list", "")
-    cl = selectors.choice_list_get(actor=actor, choice_list_id=int(raw_cl), audit=False) if raw_cl.isdigit() else None
+    choice_list_id = whole_number(raw_cl)
+    cl = selectors.choice_list_get(actor=actor, choice_list_id=choice_list_id, audit=False) if choice_list_id else None
     if cl is not None and cl.case_id != case.pk:
         raise NotFound(f"No choice list {raw_cl} for this case.")
     provider_type = cl.provider_type if cl else (request.POST.get("provider_type") or request.GET.get("type", ""))

@@ -16,6 +16,7 @@ from casebridge.cases.selectors import case_owned_get
 from casebridge.cases.services import case_assign
 from casebridge.kernel import clock
 from casebridge.kernel.errors import DomainError, NotFound, PermissionDenied
+from casebridge.kernel.numbers import whole_number
 from casebridge.tasks import selectors, services
 from casebridge.tasks.domain import TaskStatus
 from casebridge.tasks.forms import QueueForm, QueueMemberForm, ReassignForm, TaskForm, parse_owner
@@ -166,12 +167,12 @@ def task_reassign_view(request: HttpRequest, task_id: int) -> HttpResponse:
 def caseload_case_assign_view(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     require(actor, "case.assign")
-    raw = request.POST.get("user_id", "")
-    if not raw.isdigit():
+    user_id = whole_number(request.POST.get("user_id", ""))
+    if user_id is None:
         messages.error(request, "Choose a case manager to reassign the case to.")
     else:
         try:
-            case = case_assign(actor=actor, case_id=case_id, user_id=int(raw))
+            case = case_assign(actor=actor, case_id=case_id, user_id=user_id)
             messages.success(request, f"Case #{case.pk} reassigned to {case.assigned_to}.")
         except DomainError as exc:
             _refused(request, exc)
@@ -186,10 +187,11 @@ def caseload_view(request: HttpRequest) -> HttpResponse:
     scale = max([max(r.open_cases, r.open_tasks) for r in rows] + [1])
     selected = None
     raw = request.GET.get("manager", "")
-    if raw.isdigit():
-        selected = next((r for r in rows if r.user.pk == int(raw)), None)
+    if raw:
+        manager_id = whole_number(raw)
+        selected = next((r for r in rows if r.user.pk == manager_id), None)
         if selected is None:
-            raise NotFound(f"No case manager {raw} here.")
+            raise NotFound(f"No case manager {raw[:40]} here.")
     staff = selectors.caseload_staff(actor=actor)
     queues = list(selectors.queue_list(actor=actor))
     member_cases = list(selectors.member_cases(actor=actor, user_id=selected.user.pk)) if selected else []
@@ -246,12 +248,12 @@ def queue_create_view(request: HttpRequest) -> HttpResponse:
 @actor_required
 def queue_member_add_view(request: HttpRequest, queue_id: int) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
-    raw = request.POST.get("user_id", "")
-    if not raw.isdigit():
+    user_id = whole_number(request.POST.get("user_id", ""))
+    if user_id is None:
         messages.error(request, "Choose a member to add.")
     else:
         try:
-            queue = services.queue_member_add(actor=actor, queue_id=queue_id, user_id=int(raw))
+            queue = services.queue_member_add(actor=actor, queue_id=queue_id, user_id=user_id)
             messages.success(request, f"Member added to {queue.name}.")
         except DomainError as exc:
             _refused(request, exc)

@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from casebridge.kernel.numbers import whole_number
+
 DEFAULT_COUNT = 20
 MAX_COUNT = 100
 
@@ -180,18 +182,19 @@ def parse_date(raw: str, default_tz: dt.tzinfo = dt.UTC) -> list[DateCriterion]:
 
 
 def parse_count(raw: str) -> int:
-    if not raw.isdigit():
+    value = whole_number(raw, maximum=None)
+    if value is None:
         raise SearchError(f"{raw!r} is not a whole number")
-    value = int(raw)
     if value < 1:
         raise SearchError("must be at least 1")
     return min(value, MAX_COUNT)
 
 
 def parse_offset(raw: str) -> int:
-    if not raw.isdigit():
+    value = whole_number(raw, maximum=None)
+    if value is None:
         raise SearchError(f"{raw!r} is not a whole number")
-    return int(raw)
+    return value
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,25 @@
+"""kernel.numbers: whole numbers from URLs and form fields."""
+
+from __future__ import annotations
+
+import pytest
+
+from casebridge.kernel.numbers import MAX_ROW_ID, whole_number
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("0", 0), ("42", 42), ("007", 7), (str(MAX_ROW_ID), MAX_ROW_ID)])
+def test_ascii_digits_are_read(raw, expected):
+    assert whole_number(raw) == expected
+
+
+# "²" and "٣" pass str.isdigit(); int() refuses the first and would read the second.
+@pytest.mark.parametrize(
+    "raw", ["", "²", "٣", "1²", "-1", "+1", " 1", "1.0", "1e3", "0x10", "1_000", str(MAX_ROW_ID + 1)]
+)
+def test_anything_else_is_none(raw):
+    assert whole_number(raw) is None
+
+
+def test_without_a_maximum_any_length_is_read():
+    assert whole_number("9" * 30, maximum=None) == int("9" * 30)
+    assert whole_number("25", maximum=24) is None
