@@ -1,6 +1,7 @@
 """The platform's pages render for the roles that use them and refuse other organizations."""
 
 import pytest
+from django.test import Client
 
 from casebridge.accounts import roles
 from casebridge.audit.models import AuditEvent
@@ -133,6 +134,32 @@ def test_admin_grants_a_role_and_records_a_credential(make_actor, hospital, cm, 
     )
     assert ok.status_code == 302
     assert cm.user.credentials.get().state == "MA"
+
+
+def test_admin_removes_a_role_but_not_their_own_admin_role(make_actor, hospital, cm, web_as):
+    admin = make_actor(hospital, roles.ORG_ADMIN)
+    web = web_as(admin)
+    theirs = cm.user.memberships.get(active=True)
+    own = admin.user.memberships.get(active=True)
+
+    removed = web.post(f"/admin/users/{cm.user_id}", {"revoke": str(theirs.pk)}, follow=True)
+    kept = web.post(f"/admin/users/{admin.user_id}", {"revoke": str(own.pk)}, follow=True)  # was a 500
+
+    assert "Role removed." in removed.content.decode()
+    assert not cm.user.memberships.filter(active=True).exists()
+    assert "The role was kept: membership: you cannot remove your own admin role" in kept.content.decode()
+    assert admin.user.memberships.filter(pk=own.pk, active=True).exists()
+
+
+@pytest.mark.parametrize("value", ["²", "-1", "abc", "9" * 30, ""])
+def test_a_role_or_organization_that_is_no_number_is_refused_not_a_server_error(make_actor, hospital, cm, value):
+    client = Client(raise_request_exception=False)
+    client.force_login(make_actor(hospital, roles.ORG_ADMIN).user)
+
+    assert client.post(f"/admin/users/{cm.user_id}", {"revoke": value}).status_code == 404
+    switched = client.post("/organization/switch", {"organization_id": value}, follow=True)
+    assert "You have no role in that organization." in switched.content.decode()
+    assert cm.user.memberships.filter(active=True).exists()
 
 
 def test_admin_of_another_organization_cannot_open_a_user(make_actor, insurer, cm, web_as):

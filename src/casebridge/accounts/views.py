@@ -17,7 +17,8 @@ from casebridge.accounts.permissions import require
 from casebridge.accounts.roles import ALL_DISCIPLINES, ROLE_CHOICES
 from casebridge.accounts.selectors import actor_for, organization_user_get, organization_users
 from casebridge.kernel import clock
-from casebridge.kernel.errors import DomainError, PermissionDenied
+from casebridge.kernel.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from casebridge.kernel.numbers import whole_number
 from casebridge.web.errors import actor_required, apply_errors
 
 
@@ -51,11 +52,8 @@ class LoginView(auth_views.LoginView):
 @require_POST
 @actor_required
 def switch_organization(request: HttpRequest) -> HttpResponse:
-    try:
-        org_id = int(request.POST.get("organization_id", ""))
-    except ValueError:
-        org_id = -1
-    if actor_for(request.user, organization_id=org_id) is None:  # type: ignore[arg-type]
+    org_id = whole_number(request.POST.get("organization_id", ""))
+    if org_id is None or actor_for(request.user, organization_id=org_id) is None:  # type: ignore[arg-type]
         messages.error(request, "You have no role in that organization.")
     else:
         request.session[ACTIVE_ORG_SESSION_KEY] = org_id
@@ -149,12 +147,19 @@ def admin_user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     user = organization_user_get(actor=actor, user_id=user_id)
     role_form = RoleGrantForm(prefix="role")
     credential_form = CredentialForm(prefix="cred")
+    if request.method == "POST" and "revoke" in request.POST:
+        membership_id = whole_number(request.POST["revoke"])
+        if membership_id is None:
+            raise NotFound("No such role in your organization.")
+        try:
+            services.membership_revoke(actor=actor, membership_id=membership_id)
+        except ValidationFailed as exc:  # e.g. an admin removing their own admin role
+            messages.error(request, f"The role was kept: {exc.detail}")
+        else:
+            messages.success(request, "Role removed.")
+        return redirect("admin_user_detail", user_id=user.pk)
     if request.method == "POST":
         try:
-            if "revoke" in request.POST:
-                services.membership_revoke(actor=actor, membership_id=int(request.POST["revoke"]))
-                messages.success(request, "Role removed.")
-                return redirect("admin_user_detail", user_id=user.pk)
             if "role-role" in request.POST:
                 role_form = RoleGrantForm(request.POST, prefix="role")
                 if role_form.is_valid():
