@@ -252,3 +252,22 @@ def test_review_list_and_advisor_queue_record_a_read_of_each_patient_listed(nurs
         ("advisor_queue.view", review.patient_id, advisor.user_id),
         ("review.list", review.patient_id, nurse.user_id),
     ]
+
+
+@pytest.mark.parametrize(
+    ("next_value", "lands_on"),
+    [
+        ("/patients/", "/patients/"),  # the page the form was on
+        ("https://evil.example/phish", "/utilization/reviews/"),  # another site: not followed
+        ("//evil.example/phish", "/utilization/reviews/"),
+        ("", "/utilization/reviews/"),
+    ],
+)
+def test_a_refused_ur_action_returns_to_the_page_it_came_from_never_to_another_site(
+    nurse, osteo_stay, web_as, next_value, lands_on
+):
+    # A MOON notice is for observation stays: starting one for this inpatient stay is refused.
+    response = web_as(nurse).post(f"/utilization/encounters/{osteo_stay.pk}/moon", {"next": next_value})
+
+    assert response.status_code == 302
+    assert response["Location"] == lands_on

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from casebridge.accounts.permissions import can, require
@@ -21,13 +20,7 @@ from casebridge.tasks import selectors, services
 from casebridge.tasks.domain import TaskStatus
 from casebridge.tasks.forms import QueueForm, QueueMemberForm, ReassignForm, TaskForm, parse_owner
 from casebridge.web.errors import actor_required, apply_errors
-
-
-def _next_url(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        return target
-    return default
+from casebridge.web.navigation import next_url
 
 
 def _refused(request: HttpRequest, exc: DomainError) -> None:
@@ -87,7 +80,7 @@ def task_start_view(request: HttpRequest, task_id: int) -> HttpResponse:
         messages.success(request, f"Started: {task.title}.")
     except DomainError as exc:
         _refused(request, exc)
-    return redirect(_next_url(request, reverse("worklist")))
+    return redirect(next_url(request, reverse("worklist")))
 
 
 @require_POST
@@ -98,7 +91,7 @@ def task_complete_view(request: HttpRequest, task_id: int) -> HttpResponse:
         messages.success(request, f"Done: {task.title}.")
     except DomainError as exc:
         _refused(request, exc)
-    return redirect(_next_url(request, reverse("worklist")))
+    return redirect(next_url(request, reverse("worklist")))
 
 
 @require_POST
@@ -109,7 +102,7 @@ def task_claim_view(request: HttpRequest, task_id: int) -> HttpResponse:
         messages.success(request, f"Taken: {task.title} is now on your list.")
     except DomainError as exc:
         _refused(request, exc)
-    return redirect(_next_url(request, reverse("worklist")))
+    return redirect(next_url(request, reverse("worklist")))
 
 
 @actor_required
@@ -159,7 +152,7 @@ def task_reassign_view(request: HttpRequest, task_id: int) -> HttpResponse:
             _refused(request, exc)
     else:
         messages.error(request, "Choose a person or a queue to reassign the task to.")
-    return redirect(_next_url(request, reverse("caseload")))
+    return redirect(next_url(request, reverse("caseload")))
 
 
 @require_POST
@@ -176,7 +169,7 @@ def caseload_case_assign_view(request: HttpRequest, case_id: int) -> HttpRespons
             messages.success(request, f"Case #{case.pk} reassigned to {case.assigned_to}.")
         except DomainError as exc:
             _refused(request, exc)
-    return redirect(_next_url(request, reverse("caseload")))
+    return redirect(next_url(request, reverse("caseload")))
 
 
 @actor_required

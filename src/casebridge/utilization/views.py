@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from casebridge.accounts.permissions import can, require
@@ -34,6 +35,7 @@ from casebridge.utilization.forms import (
 )
 from casebridge.utilization.models import CriteriaSetVersion, ReviewStatus, UtilizationReview
 from casebridge.web.errors import actor_required, apply_errors
+from casebridge.web.navigation import next_url
 
 
 def _actor(request: HttpRequest) -> Any:
@@ -163,7 +165,7 @@ def review_schedule_view(request: HttpRequest, encounter_id: int) -> HttpRespons
 
     if _attempt(request, None, call):
         return redirect("ur_review", result["r"].pk)
-    return redirect(request.POST.get("next") or "ur_reviews")
+    return redirect(next_url(request, reverse("ur_reviews")))
 
 
 # --- physician advisor and determinations ---------------------------------------------------------------
@@ -271,7 +273,7 @@ def moon_start_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
 
     if _attempt(request, None, call):
         return redirect("ur_moon", result["m"].pk)
-    return redirect(request.POST.get("next") or "ur_reviews")
+    return redirect(next_url(request, reverse("ur_reviews")))
 
 
 @actor_required
@@ -304,7 +306,7 @@ def cc44_start_view(request: HttpRequest, encounter_id: int) -> HttpResponse:
 
     if _attempt(request, None, call):
         return redirect("ur_cc44", result["c"].pk)
-    return redirect(request.POST.get("next") or "ur_reviews")
+    return redirect(next_url(request, reverse("ur_reviews")))
 
 
 @actor_required
