@@ -221,8 +221,9 @@ def test_bad_answers_get_422_naming_the_field_and_change_nothing(two_referrals, 
 def test_bad_choice_list_input_gets_422_naming_the_field(cm, hcase, api_as):
     api = api_as(cm)
     url = f"/api/v1/cases/{hcase.pk}/choice-lists"
-    r = send(api, "post", url, {"provider_type": "home_health", "area_zips": ["2134"]})
-    assert r.status_code == 422 and "area_zips" in error_fields(r)
+    for zips in (["2134"], ["٠٢١٣٤"]):  # the second passes str.isdigit()
+        r = send(api, "post", url, {"provider_type": "home_health", "area_zips": zips})
+        assert r.status_code == 422 and "area_zips" in error_fields(r)
     r = send(api, "post", url, {"provider_type": "home_health", "priorities": ["cheapest"]})
     assert r.status_code == 422 and "priorities" in error_fields(r)
     r = send(api, "post", url, {"provider_type": "irf", "eligibility": {"therapy_minutes_by_day": [1, 2]}})

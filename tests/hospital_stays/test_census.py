@@ -13,9 +13,19 @@ from casebridge.audit.models import AuditEvent
 from casebridge.cases.services import case_assign
 from casebridge.hospital import selectors, services
 from casebridge.hospital.models import DischargeBarrier
+from casebridge.kernel.errors import ValidationFailed
 from casebridge.patients.services import coverage_add
 
 from .conftest import admit, at
+
+
+@pytest.mark.parametrize("drg", ["2910", "29a", "²", "٢٩١"])  # the last two pass str.isdigit()
+def test_a_working_drg_is_one_to_three_ascii_digits(cm, stay, drg):
+    with pytest.raises(ValidationFailed) as exc:
+        services.stay_update(actor=cm, stay_id=stay.pk, working_drg=drg)
+    assert "working_drg" in exc.value.field_errors
+    stay.refresh_from_db()
+    assert stay.working_drg == ""
 
 
 def test_census_columns_for_an_inpatient_stay(cm, stay):

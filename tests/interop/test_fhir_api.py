@@ -277,6 +277,24 @@ def test_search_by_status_patient_identifier_and_last_updated(hospital_client, c
     assert f"casebridge-task-{demo_case.task.pk}" in tasks and len(tasks) == 2
 
 
+@pytest.mark.parametrize("rtype", ["Patient", "EpisodeOfCare", "CarePlan", "CareTeam", "Goal", "Task", "Coverage",
+                                   "Encounter", "Condition"])  # fmt: skip
+def test_identifier_numbers_are_ascii_digits_within_a_row_id(hospital_client, demo_case, rtype):
+    """CaseBridge's own identifiers are row ids: "²" passed str.isdigit() and then int() refused it (a
+    500 on every type); Arabic-Indic digits, which int() reads, named a record; a number past bigint
+    names none, and neither does an organization number past bigint in an identifier system."""
+    own = {"Patient": demo_case.patient.pk, "EpisodeOfCare": demo_case.case.pk, "Goal": demo_case.goal.pk}
+    arabic = str(own.get(rtype, 1)).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    huge = "9" * 30
+    for value in ("²", arabic, huge, f"urn:casebridge:mrn:organization:{huge}|MRN-1001",
+                  f"urn:casebridge:member-id:organization:{huge}|ACM123456"):  # fmt: skip
+        response = _get(hospital_client, f"{BASE}/{rtype}", data={"identifier": value})
+        assert response.status_code == 200, (value, response.content[:300])
+        assert response.json()["total"] == 0, value
+    if rtype in own:  # the same number in ASCII digits finds it
+        assert _get(hospital_client, f"{BASE}/{rtype}", data={"identifier": str(own[rtype])}).json()["total"] == 1
+
+
 def test_post_search_is_the_same_search(hospital_client, demo_case):
     get = _get(hospital_client, f"{BASE}/EpisodeOfCare", data={"status": "active"}).json()
     post = hospital_client.post(f"{BASE}/EpisodeOfCare/_search", data={"status": "active"})
@@ -290,6 +308,7 @@ def test_post_search_is_the_same_search(hospital_client, demo_case):
         ("EpisodeOfCare", {"status": "bogus"}),
         ("EpisodeOfCare", {"_lastUpdated": "yesterday"}),
         ("EpisodeOfCare", {"_lastUpdated": "ap2024-01-01"}),
+        ("EpisodeOfCare", {"_lastUpdated": "ge٢٠٢٤-01-01"}),  # \\d matched these digits, and int() read them
         ("EpisodeOfCare", {"patinet": "Patient/casebridge-patient-1"}),
         ("EpisodeOfCare", {"patient": "Group/1"}),
         ("EpisodeOfCare", {"status:not": "active"}),

@@ -375,6 +375,9 @@ def test_an_unforeseen_failure_reading_a_message_still_gets_an_ar(feed, monkeypa
             "AE",
             "PV1-44 '00010101000000+1400' is not an HL7 date",
         ),
+        # python-hl7 and int() read Arabic-Indic digits as numbers: these were accepted as dates.
+        (adt("A01", control="n25", birth="١٩٤٨٠٣١٢"), "AE", "PID-7 '١٩٤٨٠٣١٢' is not an HL7 date"),
+        (adt("A01", control="n26", admit="٢٠٢٦٠٣٠١٠٨٣٠"), "AE", "PV1-44 '٢٠٢٦٠٣٠١٠٨٣٠' is not an HL7 date/time"),
     ],
     ids=lambda v: v if isinstance(v, str) and len(v) < 40 else None,
 )

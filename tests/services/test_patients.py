@@ -75,6 +75,9 @@ def test_a_refused_identifier_leaves_no_partly_registered_patient(cm, make_patie
         ({"birth_date": dt.date(2999, 1, 1)}, "birth_date"),
         ({"birth_date": dt.date(1850, 1, 1)}, "birth_date"),
         ({"postal_code": "ABCDE"}, "postal_code"),
+        ({"postal_code": "02134abcde"}, "postal_code"),  # five digits and ten characters: it passed before
+        ({"postal_code": "٠٢١٣٤"}, "postal_code"),  # Arabic-Indic digits pass str.isdigit()
+        ({"postal_code": "0213"}, "postal_code"),
         ({"sex": "robot"}, "sex"),
         ({"family_name": ""}, "family_name"),
         ({"favourite_color": "blue"}, "favourite_color"),

@@ -110,3 +110,4 @@ def test_references_read_off_the_text_are_the_ones_a_walk_finds():
 def test_us_addresses_normalize_states_and_zip_codes():
     assert state_code("Massachusetts") == "MA" and state_code("ks") == "KS" and state_code("Bavaria") == ""
     assert zip_code("670358120") == "67035-8120" and zip_code("01581") == "01581" and zip_code("SW1A") == ""
+    assert zip_code("٠١٥٨١") == ""  # Arabic-Indic digits are digits to \\d, not to a ZIP code

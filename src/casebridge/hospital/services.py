@@ -50,6 +50,7 @@ from casebridge.hospital.selectors import open_admissions, stays_owned
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import DomainError, IllegalTransition, NotFound, StaleVersion, ValidationFailed
+from casebridge.kernel.numbers import ascii_digits
 from casebridge.kernel.prepared import PreparedQuery
 from casebridge.kernel.versioning import lock_at_version
 from casebridge.tasks.domain import OPEN as OPEN_TASK_STATUSES
@@ -176,7 +177,7 @@ def stay_update(*, actor: Actor, stay_id: int, version: int | None = None, **cha
         raise ValidationFailed.on(sorted(unknown)[0], "cannot be changed here")
     if "working_drg" in changes:
         code = str(changes["working_drg"] or "").strip()
-        if code and (not code.isdigit() or len(code) > 3):
+        if code and (not ascii_digits(code) or len(code) > 3):
             raise ValidationFailed.on("working_drg", "must be an MS-DRG number of 1 to 3 digits")
         changes["working_drg"] = code.zfill(3) if code else ""
     if "readiness" in changes and changes["readiness"] not in Readiness.values:

@@ -11,6 +11,7 @@ from casebridge.audit.recorder import audit_record
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import NotFound, ValidationFailed
+from casebridge.kernel.numbers import is_us_zip
 from casebridge.kernel.saving import save_object
 from casebridge.kernel.validation import validate_model
 from casebridge.kernel.versioning import lock_at_version
@@ -43,7 +44,7 @@ def _check_patient(patient: Patient) -> None:
         raise ValidationFailed.on("birth_date", "cannot be in the future")
     if patient.birth_date and patient.birth_date < dt.date(1890, 1, 1):
         raise ValidationFailed.on("birth_date", "is before 1890")
-    if patient.postal_code and not (patient.postal_code[:5].isdigit() and len(patient.postal_code) in (5, 10)):
+    if patient.postal_code and not is_us_zip(patient.postal_code):
         raise ValidationFailed.on("postal_code", "must be a ZIP code like 02134 or 02134-1234")
 
 

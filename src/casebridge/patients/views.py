@@ -8,6 +8,7 @@ from casebridge.accounts.permissions import can
 from casebridge.accounts.selectors import insurers_on_platform
 from casebridge.cases.selectors import case_list
 from casebridge.kernel.errors import DomainError
+from casebridge.kernel.numbers import whole_number
 from casebridge.patients import services
 from casebridge.patients.forms import ContactForm, CoverageForm, PatientForm, SearchForm
 from casebridge.patients.selectors import patient_get, patient_search
@@ -23,8 +24,8 @@ def patient_search_view(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     results = None
     raw_page = request.GET.get("page", "1")
-    # isdigit() alone accepts "²", which int() refuses; the cap keeps the offset a small integer.
-    page = min(max(1, int(raw_page)), MAX_PAGE) if raw_page.isascii() and raw_page.isdigit() else 1
+    # The cap keeps the offset a small integer.
+    page = min(max(1, whole_number(raw_page, maximum=None) or 1), MAX_PAGE)
     if form.is_bound and form.is_valid() and any(form.cleaned_data.values()):
         results = patient_search(actor=actor, **form.cleaned_data, limit=PAGE + 1, offset=(page - 1) * PAGE)
     has_next = results is not None and len(results) > PAGE

@@ -33,7 +33,7 @@ router = Router(tags=["post-acute"])
 
 TYPE_PATTERN = "^(" + "|".join(PROVIDER_TYPE_LABELS) + ")$"
 SERVICE_PATTERN = "^(" + "|".join(SERVICES) + ")$"
-ZIP_PATTERN = r"^\d{5}$"
+ZIP_PATTERN = r"^[0-9]{5}$"  # not \d: pydantic's regular expressions match every Unicode digit with it
 SECTION_PATTERN = "^(" + "|".join(s.value for s in PacketSection) + ")$"
 PRIORITY_PATTERN = "^(" + "|".join(PRIORITIES) + ")$"
 DECLINE_PATTERN = "^(" + "|".join(DECLINE_REASONS) + ")$"

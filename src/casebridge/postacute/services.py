@@ -25,6 +25,7 @@ from casebridge.hospital.rules.post_acute import irf_intensity, snf_qualifying_s
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import DomainError, NotFound, ValidationFailed
+from casebridge.kernel.numbers import ascii_digits
 from casebridge.kernel.validation import validate_model
 from casebridge.kernel.versioning import lock_at_version
 from casebridge.patients.models import Coverage, IdentifierKind, Patient, PatientIdentifier
@@ -107,7 +108,7 @@ def _check_zips(value: Any, field: str = "zip_codes_served") -> list[str]:
     if not isinstance(value, list) or not all(isinstance(z, str) for z in value):
         raise ValidationFailed.on(field, "must be a list of 5-digit ZIP codes")
     cleaned = [z.strip() for z in value if z.strip()]
-    bad = [z for z in cleaned if not (len(z) == 5 and z.isdigit())]
+    bad = [z for z in cleaned if not (len(z) == 5 and ascii_digits(z))]
     if bad:
         raise ValidationFailed.on(field, f"not 5-digit ZIP codes: {', '.join(bad[:5])}")
     return sorted(set(cleaned))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from casebridge.kernel.numbers import whole_number
 from casebridge.tasks.models import Priority
 
 # One "Owner" field for both kinds of owner: "u<id>" is a colleague, "q<id>" a team queue.
@@ -24,7 +25,7 @@ def parse_owner(value: str) -> tuple[int | None, int | None]:
 class OwnerField(forms.ChoiceField):
     def validate(self, value: str) -> None:
         super().validate(value)
-        if value and (value[:1] not in (USER_PREFIX, QUEUE_PREFIX) or not value[1:].isdigit()):
+        if value and (value[:1] not in (USER_PREFIX, QUEUE_PREFIX) or whole_number(value[1:]) is None):
             raise forms.ValidationError("Choose a person or a queue.")
 
 

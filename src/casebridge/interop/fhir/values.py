@@ -24,7 +24,7 @@ US_STATES = {
     "virgin islands": "VI", "american samoa": "AS", "northern mariana islands": "MP",
 }  # fmt: skip
 _STATE_CODES = frozenset(US_STATES.values())
-_DIGITS = re.compile(r"\D")
+_NOT_DIGITS = re.compile(r"[^0-9]")
 
 
 def datetime_of(value: Any) -> dt.datetime | None:
@@ -85,7 +85,7 @@ def state_code(state: str) -> str:
 
 def zip_code(postal: str) -> str:
     """A US ZIP as 12345 or 12345-6789 (senders often drop the dash); blank when it is not a ZIP."""
-    digits = _DIGITS.sub("", postal or "")
+    digits = _NOT_DIGITS.sub("", postal or "")
     if len(digits) == 5:
         return digits
     if len(digits) == 9:

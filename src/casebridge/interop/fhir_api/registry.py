@@ -17,6 +17,7 @@ from casebridge.interop.fhir_api.search_params import DateCriterion, ParamSpec, 
 from casebridge.interop.fhir_export import ids
 from casebridge.interop.fhir_export.mappers import MBI_SYSTEM
 from casebridge.interop.fhir_export.resources import EXPORT_TYPES, LAST_UPDATED, ExportType
+from casebridge.kernel.numbers import whole_number
 from casebridge.patients.models import IdentifierKind, PatientIdentifier
 
 # The importer's view for POST of a transaction or batch Bundle at the base URL (it authenticates the
@@ -100,8 +101,8 @@ def _identifier_param(kind: str, extra: Callable[[Token], Q] | None = None) -> S
 
     def one(t: Token) -> Q:
         q = NOTHING
-        if t.system in (None, own_system) and t.code and t.code.isdigit():
-            q |= Q(pk=int(t.code))
+        if t.system in (None, own_system) and t.code and (pk := whole_number(t.code)) is not None:
+            q |= Q(pk=pk)
         if t.system == own_system and t.code is None:
             q |= ~NOTHING
         if extra is not None:
@@ -141,8 +142,15 @@ def _field_in(field_name: str) -> Callable[[set[str]], Q]:
 
 # --- per type -----------------------------------------------------------------------------------
 
-_MRN_SYSTEM = re.compile(r"^urn:casebridge:mrn:organization:(\d+)$")
-_MEMBER_SYSTEM = re.compile(r"^urn:casebridge:member-id:organization:(\d+)$")
+_MRN_SYSTEM = re.compile(r"^urn:casebridge:mrn:organization:([0-9]+)$")
+_MEMBER_SYSTEM = re.compile(r"^urn:casebridge:member-id:organization:([0-9]+)$")
+
+
+def _issued_by(organization_number: str, kind: str) -> Q:
+    """Identifiers of ``kind`` stored without a system whose issuer is the organization numbered in
+    the system CaseBridge exports for them; a number past any row id is no organization."""
+    issuer = whole_number(organization_number)
+    return NOTHING if issuer is None else Q(system="", kind=kind, assigner_id=issuer)
 
 
 def _patient_identifier(t: Token) -> Q:
@@ -155,9 +163,9 @@ def _patient_identifier(t: Token) -> Q:
     elif t.system == MBI_SYSTEM:
         idents = idents.filter(kind=IdentifierKind.MBI)
     elif m := _MRN_SYSTEM.match(t.system):
-        idents = idents.filter(Q(system=t.system) | Q(system="", kind=IdentifierKind.MRN, assigner_id=int(m[1])))
+        idents = idents.filter(Q(system=t.system) | _issued_by(m[1], IdentifierKind.MRN))
     elif m := _MEMBER_SYSTEM.match(t.system):
-        idents = idents.filter(Q(system=t.system) | Q(system="", kind=IdentifierKind.MEMBER_ID, assigner_id=int(m[1])))
+        idents = idents.filter(Q(system=t.system) | _issued_by(m[1], IdentifierKind.MEMBER_ID))
     else:
         idents = idents.filter(system=t.system)
     return Q(pk__in=idents.values("patient_id"))
@@ -169,7 +177,8 @@ def _coverage_identifier(t: Token) -> Q:
     if t.system is None:
         return Q(member_id=t.code)
     if m := _MEMBER_SYSTEM.match(t.system):
-        return Q(member_id=t.code, insurer_id=int(m[1]))
+        insurer = whole_number(m[1])
+        return NOTHING if insurer is None else Q(member_id=t.code, insurer_id=insurer)
     return Q(member_id=t.code, insurer__isnull=True) if t.system == "" else NOTHING
 
 

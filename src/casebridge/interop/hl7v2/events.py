@@ -33,7 +33,6 @@ undo for an unknown patient.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +52,7 @@ from casebridge.interop.models import Hl7PatientMerge
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import IllegalTransition, ValidationFailed
+from casebridge.kernel.numbers import is_us_zip
 from casebridge.kernel.prepared import PreparedQuery
 from casebridge.patients.models import IdentifierKind, Patient, PatientIdentifier, Sex
 from casebridge.patients.services import identifier_add, patient_create, patient_update
@@ -79,7 +79,6 @@ _CODE_SYSTEMS = {
     "I9": ICD9CM, "I9C": ICD9CM, "I9CDX": ICD9CM,
 }  # fmt: skip
 _SEX = {"M": Sex.MALE, "F": Sex.FEMALE, "O": Sex.OTHER, "A": Sex.OTHER, "N": Sex.OTHER, "U": Sex.UNKNOWN}
-_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
 
 
 @dataclass(frozen=True)
@@ -150,7 +149,7 @@ def demographics(message: Message) -> dict[str, Any]:
         if len(state) == 2 and state.isalpha():
             out["state"] = state
         postal = part(message.msg, rep, 5).strip()
-        if _ZIP.match(postal):
+        if is_us_zip(postal):
             out["postal_code"] = postal
     phones = message.repetitions("PID", 13)
     if phones:

@@ -16,6 +16,8 @@ import hl7
 from django.utils import timezone
 from hl7.datatypes import parse_datetime
 
+from casebridge.kernel.numbers import ascii_digits
+
 SUPPORTED_VERSIONS = ("2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8", "2.8.1", "2.8.2")
 
 
@@ -227,6 +229,8 @@ def hl7_datetime(value: str, field: str = "") -> dt.datetime | None:
     value = value.strip()
     if not value:
         return None
+    if not value.isascii():  # python-hl7 reads "٢٠٢٦" as 2026 (see kernel.numbers)
+        raise _bad_value(field, value, "is not an HL7 date/time")
     try:
         parsed = parse_datetime(value)
         if parsed is None:
@@ -247,7 +251,7 @@ def hl7_date(value: str, field: str = "") -> dt.date | None:
     value = value.strip()
     if not value:
         return None
-    if len(value) < 8 or not value[:8].isdigit():
+    if len(value) < 8 or not ascii_digits(value[:8]):
         raise _bad_value(field, value, "is not an HL7 date")
     try:
         return dt.date(int(value[:4]), int(value[4:6]), int(value[6:8]))
