@@ -316,6 +316,8 @@ def test_post_search_is_the_same_search(hospital_client, demo_case):
         ("Patient", {"_count": "many"}),
         ("Patient", {"_count": "²"}),  # str.isdigit() says yes, int() no: it was a 500
         ("Patient", {"_offset": "²"}),
+        ("Patient", {"_count": "9" * 5000}),  # past the digits int() reads from text: it was a 500
+        ("Patient", {"_offset": "9" * 5000}),
         ("Patient", {"patient": "Patient/casebridge-patient-1"}),
         ("Goal", {"lifecycle-status": "done"}),
         ("Task", {"status": ""}),

@@ -23,6 +23,12 @@ def test_anything_else_is_none(raw):
 def test_without_a_maximum_any_length_is_read():
     assert whole_number("9" * 30, maximum=None) == int("9" * 30)
     assert whole_number("25", maximum=24) is None
+    assert whole_number("0" * 4400 + "7") is None  # past Python's 4300-digit limit: int() raised ValueError
+
+
+@pytest.mark.parametrize("maximum", [None, MAX_ROW_ID])
+def test_more_digits_than_python_reads_are_none_not_an_error(maximum):
+    assert whole_number("9" * 5000, maximum=maximum) is None
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("0", True), ("0123456789", True), ("", False), ("²", False),

@@ -20,7 +20,10 @@ def whole_number(raw: str, *, maximum: int | None = MAX_ROW_ID) -> int | None:
     ``int`` refuses, so a check written that way turned such input into a server error."""
     if not ascii_digits(raw):
         return None
-    value = int(raw)
+    try:
+        value = int(raw)
+    except ValueError:  # more digits than Python reads from text (sys.get_int_max_str_digits, 4300)
+        return None
     if maximum is not None and value > maximum:
         return None
     return value
