@@ -108,6 +108,16 @@ def test_post_needs_a_token_and_fhir_json(intake, api_as, client):
     assert r.status_code == 400 and "truncated" in r.json()["issue"][0]["diagnostics"]
     r = _post(api, PATIENT)
     assert r.status_code == 400 and "send a Bundle of type transaction or batch" in r.json()["issue"][0]["diagnostics"]
+    # Nesting past the json module's stack was a 500; nesting past fhir.resources' one, too.
+    deep = '{"resourceType": "Bundle", "type": "batch", "entry": ' + "[" * 5000 + "]" * 5000 + "}"
+    r = api.post("/fhir/r4", deep, content_type=FHIR)
+    assert r.status_code == 400 and "nested too deeply" in r.json()["issue"][0]["diagnostics"]
+    extension: dict = {"url": "http://example.org/x", "valueString": "v"}
+    for _ in range(300):
+        extension = {"url": "http://example.org/x", "extension": [extension]}
+    r = _post(api, _bundle("batch", dict(PATIENT, extension=[extension])))
+    outcome = r.json()["entry"][0]["response"]["outcome"]["issue"][0]["diagnostics"]
+    assert r.status_code == 200 and "more than 100 levels deep" in outcome
     assert not Patient.objects.exists()
 
 

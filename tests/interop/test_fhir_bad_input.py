@@ -257,3 +257,39 @@ def test_an_import_interrupted_midway_finishes_on_rerun_without_duplicates(intak
     assert report.counts["Encounter"]["unchanged"] == partial
     assert report.counts["Encounter"]["created"] == 1215 - partial
     assert Encounter.objects.count() == 1215 and Patient.objects.count() == 13
+
+
+def _nested_extensions(levels: int) -> dict:
+    extension: dict = {"url": "http://example.org/x", "valueString": "v"}
+    for _ in range(levels):
+        extension = {"url": "http://example.org/x", "extension": [extension]}
+    return dict(PATIENT, id="deep", extension=[extension])
+
+
+def test_deeply_nested_input_is_rejected_by_name_and_the_other_lines_import(intake, tmp_path):
+    # 300 nested extensions validated by recursion ran out of Python stack (RecursionError: the whole
+    # import stopped); 5000 nested arrays ran the json module out of stack before that.
+    too_deep_to_parse = '{"resourceType": "Patient", "extension": ' + "[" * 5000 + "]" * 5000 + "}"
+    lines = [json.dumps(PATIENT), json.dumps(_nested_extensions(300)), too_deep_to_parse]
+    (tmp_path / "Patient.ndjson").write_text("\n".join(lines))
+    report = fhir_import_files(actor=intake, paths=[str(tmp_path)])
+    assert report.rejected_total == 2, report.as_text()
+    by_line = {r.where: r.reason for r in report.rejections}
+    assert "more than 100 levels deep" in by_line["line 2"]
+    assert "nested too deeply to read" in by_line["line 3"]
+    assert list(Patient.objects.values_list("family_name", flat=True)) == ["Okafor"]
+
+
+def test_a_bundle_file_nested_too_deeply_to_parse_is_rejected(intake, tmp_path):
+    (tmp_path / "deep.json").write_text('{"resourceType": "Bundle", "entry": ' + "[" * 5000 + "]" * 5000 + "}")
+    reason = _only_reason(fhir_import_files(actor=intake, paths=[str(tmp_path / "deep.json")]))
+    assert "nested too deeply to read" in reason
+    assert not Patient.objects.exists()
+
+
+def test_a_resource_nested_as_deep_as_real_data_still_imports(intake, tmp_path):
+    # 45 nested extensions: 93 levels, within the limit of 100 (real data nests 18 at most).
+    (tmp_path / "Patient.ndjson").write_text(json.dumps(_nested_extensions(45)))
+    report = fhir_import_files(actor=intake, paths=[str(tmp_path)])
+    assert report.rejected_total == 0, report.as_text()
+    assert Patient.objects.count() == 1

@@ -274,6 +274,10 @@ class FhirImporter:
             return self.reject(
                 item, f"resourceType {item.rtype} in a bulk file of {expect} resources (one type per file)"
             )
+        if sources.nested_deeper_than(resource, sources.MAX_RESOURCE_DEPTH):
+            # Before anything recurses into it (serializing, validating, collecting references).
+            limit = sources.MAX_RESOURCE_DEPTH
+            return self.reject(item, f"nests arrays and objects more than {limit} levels deep (FHIR nests far less)")
         if item.rtype not in SPECS:
             if not _known_fhir_type(item.rtype):
                 return self.reject(item, f"resourceType {item.rtype!r} is not a FHIR R4 resource type")
@@ -352,9 +356,11 @@ class FhirImporter:
             where = f"line {number}"
             try:
                 resource = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
                 if isinstance(exc, json.JSONDecodeError):
                     reason = sources.json_error(exc, len(line.rstrip()), one_line=True)
+                elif isinstance(exc, RecursionError):  # nesting near Python's recursion limit
+                    reason = sources.TOO_DEEP_TO_READ
                 else:
                     reason = f"is not UTF-8 text (invalid byte at offset {exc.start})"
                 self.report.reject(file=name, where=where, resource_type=expect or "", source_id="", reason=reason)

@@ -18,6 +18,11 @@ DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
 JSON_SUFFIXES = (".json",)
 _SNIFF_BYTES = 64 * 1024
+#: How deep the arrays and objects of one resource may nest. Real resources nest far less (the
+#: deepest in the shared Synthea, FHIR and Da Vinci examples, a whole notification Bundle, is 18
+#: levels); fhir.resources validates nested elements by recursion and runs out of Python stack at a
+#: few hundred levels, which was a 500 on the API and stopped a whole file import.
+MAX_RESOURCE_DEPTH = 100
 
 
 class InputProblem(Exception):
@@ -138,11 +143,30 @@ def parse_json_document(data: bytes, name: str) -> dict[str, Any]:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputProblem(name, json_error(exc, len(text.rstrip()))) from exc
+    except RecursionError as exc:  # the json module gives up on nesting near Python's recursion limit
+        raise InputProblem(name, TOO_DEEP_TO_READ) from exc
     if not isinstance(document, dict):
         raise InputProblem(name, f"holds a JSON {type(document).__name__}, not a FHIR resource or Bundle")
     if not isinstance(document.get("resourceType"), str):
         raise InputProblem(name, "has no resourceType: it is not a FHIR resource or Bundle")
     return document
+
+
+TOO_DEEP_TO_READ = "is nested too deeply to read (JSON arrays and objects hundreds of levels deep)"
+
+
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether the arrays and objects of a parsed JSON value nest more than ``limit`` levels (the
+    value itself is level 1). Iterative, so it never runs out of stack itself, and it stops at the
+    first container past the limit."""
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        container, level = stack.pop()
+        if level > limit:
+            return True
+        children = container.values() if isinstance(container, dict) else container
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def nul_character_path(value: Any, path: str) -> str | None:
