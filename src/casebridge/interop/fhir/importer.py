@@ -274,9 +274,8 @@ class FhirImporter:
             return self.reject(
                 item, f"resourceType {item.rtype} in a bulk file of {expect} resources (one type per file)"
             )
-        if sources.nested_deeper_than(resource, sources.MAX_RESOURCE_DEPTH):
-            # Before anything recurses into it (serializing, validating, collecting references).
-            limit = sources.MAX_RESOURCE_DEPTH
+        # Before anything recurses into the resource (serializing, validating, collecting references).
+        if sources.nested_deeper_than(resource, limit := sources.MAX_RESOURCE_DEPTH):
             return self.reject(item, f"nests arrays and objects more than {limit} levels deep (FHIR nests far less)")
         if item.rtype not in SPECS:
             if not _known_fhir_type(item.rtype):

@@ -23,6 +23,8 @@ _SNIFF_BYTES = 64 * 1024
 #: levels); fhir.resources validates nested elements by recursion and runs out of Python stack at a
 #: few hundred levels, which was a 500 on the API and stopped a whole file import.
 MAX_RESOURCE_DEPTH = 100
+#: The reason given for JSON the json module itself cannot read for its nesting.
+TOO_DEEP_TO_READ = "is nested too deeply to read (JSON arrays and objects hundreds of levels deep)"
 
 
 class InputProblem(Exception):
@@ -150,9 +152,6 @@ def parse_json_document(data: bytes, name: str) -> dict[str, Any]:
     if not isinstance(document.get("resourceType"), str):
         raise InputProblem(name, "has no resourceType: it is not a FHIR resource or Bundle")
     return document
-
-
-TOO_DEEP_TO_READ = "is nested too deeply to read (JSON arrays and objects hundreds of levels deep)"
 
 
 def nested_deeper_than(value: Any, limit: int) -> bool:
