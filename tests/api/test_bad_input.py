@@ -299,3 +299,18 @@ def test_a_nul_character_in_a_query_parameter_gets_422_naming_it(caller, path, p
 def test_a_malformed_body_says_what_could_not_be_parsed(caller):
     problem = assert_problem(caller.send("POST", "/api/v1/patients", raw=b"[1, 2]"), 400)
     assert "JSON object" in problem["detail"]
+
+
+# 5000 levels: past what json.loads can read at all; 200: readable, but past the body's nesting limit.
+DEEP_BODIES = {depth: b'{"notes": ' + b"[" * depth + b"]" * depth + b"}" for depth in (5000, 200)}
+
+
+@pytest.mark.parametrize(("method", "path"), WITH_BODY, ids=_ids(WITH_BODY))
+def test_a_body_nested_too_deeply_gets_400_saying_so_and_changes_nothing(caller, method, path):
+    """Parsing and checking a body recurse once per level: 5000 levels ran json.loads out of stack, which
+    Ninja answered with a bare "Cannot parse request body"."""
+    before = db.snapshot()
+    for depth, raw in DEEP_BODIES.items():
+        problem = assert_problem(caller.send_as_owner(method, path, raw=raw), 400)
+        assert "nests lists and objects more than 64 levels deep" in problem["detail"], (depth, problem)
+    assert not db.diff(before, db.snapshot())

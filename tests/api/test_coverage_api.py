@@ -107,6 +107,19 @@ def test_an_insurer_imports_plans_over_the_api_and_a_bad_value_names_its_path(wo
     assert post(client, "/api/v1/benefit-plans/import", {"text": "plans: [unclosed"}).status_code == 422
 
 
+def test_a_benefits_document_nested_too_deeply_gets_422_saying_so_and_imports_nothing(world, api_as):
+    """The YAML composer recurses once per level: 900 levels ran it out of stack, a 500."""
+    client = api_as(world.insurer_admin)
+    plans = BenefitPlan.objects.count()
+    for text in ("plans: " + "[" * 900 + "]" * 900, "plans: " + "[" * 100 + "]" * 100):
+        response = post(client, "/api/v1/benefit-plans/import", {"text": text})
+        assert response.status_code == 422, response.content
+        assert response.json()["errors"] == [
+            {"field": "document", "message": "nests lists and objects more than 64 levels deep"}
+        ]
+    assert BenefitPlan.objects.count() == plans
+
+
 def test_only_an_insurer_imports_benefit_plans(world, api_as, make_actor):
     from casebridge.accounts import roles
 

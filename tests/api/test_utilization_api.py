@@ -221,6 +221,21 @@ BAD_INPUT = [
     ("director", "post", "/criteria-sets", {"key": "Bad Key!", "text": "title: x"}, "key"),
     ("director", "post", "/criteria-sets/{s}/versions", {"text": "title: [", "change_note": "typo"}, "text"),
     ("director", "post", "/criteria-sets/{s}/versions", {"text": "title: x", "fmt": "xml", "change_note": "x"}, "fmt"),
+    # Nested past what the YAML and JSON parsers can read: a RecursionError, a 500, before the limit.
+    (
+        "director",
+        "post",
+        "/criteria-sets/{s}/versions",
+        {"text": "a: " + "[" * 900 + "]" * 900, "change_note": "x"},
+        "text",
+    ),
+    (
+        "director",
+        "post",
+        "/criteria-sets/{s}/versions",
+        {"text": "[" * 5000 + "]" * 5000, "fmt": "json", "change_note": "x"},  # no braces: _fill formats
+        "text",
+    ),
     ("advisor", "post", "/reviews/{r}/determinations", {"scope": "forever", "rationale": "not needed"}, "scope"),
     ("advisor", "post", "/determinations/{d}/attending-response", {"view": "maybe"}, "view"),
     ("advisor", "post", "/determinations/{d}/concur", {"note": "missing declarations"}, "professionally_involved"),

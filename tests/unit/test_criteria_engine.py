@@ -303,3 +303,44 @@ def test_format_errors_name_the_field(mutate, field):
     with pytest.raises(c.CriteriaFormatError) as exc:
         c.parse_definition(data)
     assert exc.value.field == field
+
+
+def _definition(rule: object) -> dict[str, object]:
+    return {
+        "title": "t",
+        "citation": "c",
+        "evidence": "e",
+        "level_of_care": "inpatient",
+        "criteria": [{"id": "dx", "text": "x", "type": "manual"}],
+        "rule": rule,
+    }
+
+
+def _nots(depth: int) -> object:
+    rule: object = "dx"
+    for _ in range(depth):
+        rule = {"not": rule}
+    return rule
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        # Both parsers recurse once per level and ran out of Python stack: a 500 where a set was saved.
+        ("rule: " + "[" * 900 + "]" * 900, "yaml"),
+        ('{"rule": ' + "[" * 5000 + "]" * 5000 + "}", "json"),
+        # Readable, but the rule's check and its evaluation recurse per level too: 65 levels with the set's own.
+        (json.dumps(_definition(_nots(64))), "json"),
+    ],
+    ids=["yaml-900", "json-5000", "rule-of-64-nots"],
+)
+def test_a_set_nested_too_deeply_is_refused_naming_the_definition(text, fmt):
+    with pytest.raises(c.CriteriaFormatError) as exc:
+        c.parse_text(text, fmt)
+    assert (exc.value.field, exc.value.reason) == ("definition", "nests lists and objects more than 64 levels deep")
+
+
+def test_a_rule_nested_within_the_limit_is_evaluated():
+    definition = c.parse_definition(_definition(_nots(63)))  # 64 levels with the set's own: the limit
+    assert c.combine(definition.rule, {"dx": c.Status.MET}) == c.Status.NOT_MET  # an odd number of nots
+    assert c.combine({"not": definition.rule}, {"dx": c.Status.MET}) == c.Status.MET

@@ -111,6 +111,16 @@ def test_an_unrelated_organization_gets_404_on_every_coverage_page(world, web_as
     assert web_as(world.insurer_cm).get(f"/cases/{world.case.pk}/coverage/").status_code == 404
 
 
+def test_a_pasted_benefits_document_nested_too_deeply_is_an_error_on_the_page(world, web_as):
+    """900 levels of YAML ran the parser out of stack: a 500 instead of the form with its error."""
+    web = web_as(world.insurer_admin)
+    plans = BenefitPlan.objects.count()
+    response = web.post("/coverage/benefits/", {"text": "plans: " + "[" * 900 + "]" * 900})
+    assert response.status_code == 200
+    assert "nests lists and objects more than 64 levels deep" in response.content.decode()
+    assert BenefitPlan.objects.count() == plans
+
+
 def test_an_insurer_imports_a_plan_by_paste_and_errors_name_the_path(world, web_as):
     web = web_as(world.insurer_admin)
     bad = BENEFITS.read_text().replace("coinsurance: 0.2", "coinsurance: 2")

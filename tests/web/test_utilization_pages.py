@@ -134,6 +134,20 @@ def test_criteria_library_adds_versions_and_shows_yaml_errors_on_the_field(direc
     assert CriteriaSetVersion.objects.filter(criteria_set=cset).count() == 2
 
 
+def test_criteria_nested_too_deeply_are_an_error_on_the_text_field(director, library, web_as):
+    """900 levels of YAML ran the parser out of stack: a 500 instead of the editor with its error."""
+    web = web_as(director)
+    cset = library[1]
+    r = web.post(
+        f"/utilization/criteria/{cset.pk}/",
+        {"fmt": "yaml", "text": "a: " + "[" * 900 + "]" * 900, "change_note": "deep", "expected_version": 1},
+    )
+    page = text(r)
+    assert r.status_code == 200 and 'id="v_text_error"' in page
+    assert "nests lists and objects more than 64 levels deep" in page
+    assert CriteriaSetVersion.objects.filter(criteria_set=cset).count() == 1
+
+
 def test_avoidable_days_page_logs_and_charts(nurse, osteo_stay, web_as):
     web = web_as(nurse)
     day = timezone.localdate(osteo_stay.admit_at)

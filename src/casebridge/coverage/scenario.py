@@ -65,6 +65,7 @@ from casebridge.coverage.negotiation import (
     provider_margin_walkaway,
     stated_walkaway,
 )
+from casebridge.kernel.nesting import AUTHORED_DOCUMENT_DEPTH, nested_deeper_than, too_deep
 
 
 @dataclass(frozen=True)
@@ -226,13 +227,24 @@ def load_scenario(document: object) -> Scenario:
     return Scenario(case if isinstance(case, str) else "unnamed case", gap, tuple(parties), manual)
 
 
+class UnreadableDocument(ValueError):
+    """A scenario file that is not UTF-8 text, or nests too deeply to parse; the message says which."""
+
+
 def read_document(path: str | Path) -> object:
     """Parse a YAML or JSON file (by extension; YAML otherwise, which also reads JSON)."""
     file = Path(path)
-    text = file.read_text(encoding="utf-8")
-    if file.suffix.lower() == ".json":
-        return json.loads(text)
-    return yaml.safe_load(text)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableDocument(f"it is not UTF-8 text (invalid byte at offset {exc.start})") from exc
+    try:
+        document = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
+    except RecursionError as exc:  # both parsers recurse per level and give up a few hundred levels down
+        raise UnreadableDocument(f"it {too_deep(AUTHORED_DOCUMENT_DEPTH)}") from exc
+    if nested_deeper_than(document, AUTHORED_DOCUMENT_DEPTH):  # before the scenario reader walks it
+        raise UnreadableDocument(f"it {too_deep(AUTHORED_DOCUMENT_DEPTH)}")
+    return document
 
 
 def solve(scenario: Scenario) -> Report:
@@ -306,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for error in exc.errors:
             print(f"  {error}", file=sys.stderr)
         return 2
-    except (OSError, yaml.YAMLError, json.JSONDecodeError) as exc:
+    except (OSError, yaml.YAMLError, json.JSONDecodeError, UnreadableDocument) as exc:
         print(f"{args[0]}: cannot read: {exc}", file=sys.stderr)
         return 2
     sys.stdout.write(format_report(report))

@@ -32,6 +32,8 @@ from fhirpathpy.models import models as fhirpath_models
 from fhirpathpy.parser.generated.FHIRPathLexer import FHIRPathLexer
 from fhirpathpy.parser.generated.FHIRPathParser import FHIRPathParser
 
+from casebridge.kernel.nesting import AUTHORED_DOCUMENT_DEPTH, nested_deeper_than, too_deep
+
 MAX_EVIDENCE = 5
 FHIR_MODEL = fhirpath_models["r4"]
 # Extension the record builder puts on the reviewed Encounter: midnights crossed so far (42 CFR 412.3 counting).
@@ -129,6 +131,8 @@ def load_text(text: str, fmt: str) -> Any:
         return yaml.safe_load(text) if fmt == "yaml" else json.loads(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise CriteriaFormatError("definition", f"is not valid {fmt.upper()}: {str(exc).splitlines()[0]}") from exc
+    except RecursionError as exc:  # both parsers recurse per level and give up a few hundred levels down
+        raise CriteriaFormatError("definition", too_deep(AUTHORED_DOCUMENT_DEPTH)) from exc
 
 
 @lru_cache(maxsize=2048)
@@ -278,6 +282,9 @@ def parse_definition(data: Any) -> CriteriaDefinition:
     """Validate a parsed criteria set. Raises CriteriaFormatError naming the offending field."""
     if not isinstance(data, Mapping):
         raise CriteriaFormatError("definition", "must be a mapping with title, citation, evidence and criteria")
+    # Before the rule's checks and its evaluation (``combine``), which recurse once per level.
+    if nested_deeper_than(data, AUTHORED_DOCUMENT_DEPTH):
+        raise CriteriaFormatError("definition", too_deep(AUTHORED_DOCUMENT_DEPTH))
     title = _text(data, "title", "", limit=200)
     citation = _text(data, "citation", "", limit=1000)
     evidence = _text(data, "evidence", "", limit=10000)

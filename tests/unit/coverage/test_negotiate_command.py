@@ -27,3 +27,34 @@ def test_negotiate_exits_two_on_a_bad_file_and_names_the_path(
     bad.write_text("gap: -5\nparties: []\n")
     assert main(["negotiate", str(bad)]) == 2
     assert "gap: must not be negative" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("latin1.yaml", "case: Jos\xe9\n".encode("latin-1"), "it is not UTF-8 text (invalid byte at offset 9)"),
+        (
+            "deep.yaml",
+            ("gap: " + "[" * 900 + "]" * 900).encode(),
+            "it nests lists and objects more than 64 levels deep",
+        ),
+        (
+            "deep.json",
+            ('{"gap": ' + "[" * 5000 + "]" * 5000 + "}").encode(),
+            "it nests lists and objects more than 64 levels deep",
+        ),
+        (
+            "nested.json",
+            ('{"gap": ' + "[" * 80 + "]" * 80 + "}").encode(),
+            "it nests lists and objects more than 64 levels deep",
+        ),
+    ],
+)
+def test_negotiate_exits_two_on_a_file_it_cannot_read_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes, reason: str
+) -> None:
+    """These were tracebacks: UnicodeDecodeError and RecursionError escaped the reader."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert main(["negotiate", str(path)]) == 2
+    assert capsys.readouterr().err == f"{path}: cannot read: {reason}\n"

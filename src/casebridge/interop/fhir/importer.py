@@ -48,6 +48,7 @@ from casebridge.interop.models import ImportRun, SourceRecord
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import DomainError
+from casebridge.kernel.nesting import nested_deeper_than
 from casebridge.kernel.rows import RawJSON, bulk_insert_rows
 from casebridge.patients.identifiers import AmbiguousIdentifier, identifier_holder
 from casebridge.patients.models import IdentifierKind, PatientIdentifier
@@ -275,7 +276,7 @@ class FhirImporter:
                 item, f"resourceType {item.rtype} in a bulk file of {expect} resources (one type per file)"
             )
         # Before anything recurses into the resource (serializing, validating, collecting references).
-        if sources.nested_deeper_than(resource, limit := sources.MAX_RESOURCE_DEPTH):
+        if nested_deeper_than(resource, limit := sources.MAX_RESOURCE_DEPTH):
             return self.reject(item, f"nests arrays and objects more than {limit} levels deep (FHIR nests far less)")
         if item.rtype not in SPECS:
             if not _known_fhir_type(item.rtype):

@@ -154,20 +154,6 @@ def parse_json_document(data: bytes, name: str) -> dict[str, Any]:
     return document
 
 
-def nested_deeper_than(value: Any, limit: int) -> bool:
-    """Whether the arrays and objects of a parsed JSON value nest more than ``limit`` levels (the
-    value itself is level 1). Iterative, so it never runs out of stack itself, and it stops at the
-    first container past the limit."""
-    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
-    while stack:
-        container, level = stack.pop()
-        if level > limit:
-            return True
-        children = container.values() if isinstance(container, dict) else container
-        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
-    return False
-
-
 def nul_character_path(value: Any, path: str) -> str | None:
     """Where in a parsed JSON value (keys included) a string holds a NUL character (U+0000), as a
     FHIRPath-like location such as ``Patient.name[0].family``; None if nowhere. FHIR strings may not
