@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
 
-from casebridge.kernel.nesting import nested_deeper_than
+from casebridge.kernel.nesting import nested_deeper_than, text_nests_within
 
 
 def _nest(depth: int, *, leaf: object = "x") -> object:
@@ -42,3 +43,23 @@ def test_empty_containers_are_levels_too():
 def test_nesting_far_past_the_recursion_limit_is_measured():
     deep = _nest(sys.getrecursionlimit() * 5)
     assert nested_deeper_than(deep, 100)
+
+
+@pytest.mark.parametrize("depth", [1, 7, 64])
+def test_text_with_no_more_brackets_than_the_limit_nests_within_it(depth):
+    text = json.dumps(_nest(depth))
+    assert text_nests_within(text, depth)
+    assert not nested_deeper_than(json.loads(text), depth)
+
+
+def test_text_with_more_brackets_than_the_limit_needs_the_walk():
+    wide = json.dumps({"a": [[1]] * 70})  # 72 brackets, 3 levels: the text cannot tell, the walk can
+    assert not text_nests_within(wide, 64)
+    assert not nested_deeper_than(json.loads(wide), 64)
+    assert not text_nests_within(json.dumps(_nest(65)), 64)
+
+
+def test_brackets_inside_strings_only_over_count():
+    text = json.dumps({"note": "[" * 100})
+    assert not text_nests_within(text, 64)  # a walk then finds one level
+    assert text_nests_within(json.dumps({"note": "{[x]}"}), 3)

@@ -1,4 +1,4 @@
-"""How deep the arrays and objects (lists and mappings) of a parsed document nest. Pure functions.
+"""How deep the arrays and objects (lists and dicts) of a parsed document nest. Pure functions.
 
 JSON and YAML readers, validators and serializers walk nested values by recursion, so a document
 nested a few hundred levels deep (a few kilobytes of ``[[[[``) runs Python out of stack: a
@@ -9,7 +9,6 @@ anything else recurses into it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 #: How deep a document people write by hand may nest: a criteria set, a benefits document, a
@@ -20,17 +19,30 @@ AUTHORED_DOCUMENT_DEPTH = 64
 
 
 def nested_deeper_than(value: Any, limit: int) -> bool:
-    """Whether the lists and mappings of a parsed value nest more than ``limit`` levels (the value
-    itself is level 1). Iterative, so it never runs out of stack itself, and it stops at the first
-    container past the limit."""
-    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, Mapping | list) else []
-    while stack:
-        container, level = stack.pop()
-        if level > limit:
+    """Whether the lists and dicts of a parsed value nest more than ``limit`` levels (the value itself
+    is level 1). Iterative, so it never runs out of stack itself; it walks one level at a time and
+    stops at the first level past the limit. It runs for every imported FHIR resource, so it checks
+    the concrete types the JSON and YAML parsers build (a Mapping check costs three times as much)."""
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
             return True
-        children = container.values() if isinstance(container, Mapping) else container
-        stack.extend((child, level + 1) for child in children if isinstance(child, Mapping | list))
+        below = []
+        for container in level:
+            for child in container.values() if isinstance(container, dict) else container:
+                if isinstance(child, dict | list):
+                    below.append(child)
+        level = below
     return False
+
+
+def text_nests_within(text: str, limit: int) -> bool:
+    """Whether JSON ``text`` surely nests at most ``limit`` levels, read off the text without a walk:
+    every level opens with a bracket, so text holding at most ``limit`` of them cannot nest deeper
+    (brackets inside strings only over-count). False means "walk to know"."""
+    return text.count("{") + text.count("[") <= limit
 
 
 def too_deep(limit: int) -> str:

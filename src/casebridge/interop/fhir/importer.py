@@ -48,7 +48,7 @@ from casebridge.interop.models import ImportRun, SourceRecord
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import DomainError
-from casebridge.kernel.nesting import nested_deeper_than
+from casebridge.kernel.nesting import nested_deeper_than, text_nests_within
 from casebridge.kernel.rows import RawJSON, bulk_insert_rows
 from casebridge.patients.identifiers import AmbiguousIdentifier, identifier_holder
 from casebridge.patients.models import IdentifierKind, PatientIdentifier
@@ -275,8 +275,10 @@ class FhirImporter:
             return self.reject(
                 item, f"resourceType {item.rtype} in a bulk file of {expect} resources (one type per file)"
             )
-        # Before anything recurses into the resource (serializing, validating, collecting references).
-        if nested_deeper_than(resource, limit := sources.MAX_RESOURCE_DEPTH):
+        # Before anything recurses into the resource (serializing, validating, collecting references);
+        # a bulk file's line is checked by its text, a walk only when the text cannot tell.
+        limit = sources.MAX_RESOURCE_DEPTH
+        if not (raw and text_nests_within(raw, limit)) and nested_deeper_than(resource, limit):
             return self.reject(item, f"nests arrays and objects more than {limit} levels deep (FHIR nests far less)")
         if item.rtype not in SPECS:
             if not _known_fhir_type(item.rtype):
