@@ -8,6 +8,7 @@ transaction, and an import inside one is written in sequence instead.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 
 import pytest
@@ -27,14 +28,23 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)
 MODELS = (Patient, PatientIdentifier, Encounter, Condition, Procedure, MedicationRequest, SourceRecord)
 
 
+class _Submitted(list):
+    switch_intervals: list[float]
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.switch_intervals = []
+
+
 @pytest.fixture
 def submitted(monkeypatch):
-    """How many chunk writes went to the write-behind thread."""
-    count = [0]
+    """How many chunk writes went to the write-behind thread, and the GIL switch interval at each."""
+    count = _Submitted([0])
     original = importer._WriteBehind.submit
 
     def spy(self, write, *args):
         count[0] += 1
+        count.switch_intervals.append(sys.getswitchinterval())
         return original(self, write, *args)
 
     monkeypatch.setattr(importer._WriteBehind, "submit", spy)
@@ -55,6 +65,7 @@ def _held_by(org) -> dict[str, int]:
 
 
 def test_a_bulk_import_written_behind_stores_what_one_written_in_sequence_stores(make_org, make_actor, submitted):
+    before = sys.getswitchinterval()
     in_sequence = make_actor(make_org("Sequence Hospital"), roles.INTAKE_COORDINATOR)
     behind = make_actor(make_org("Behind Hospital"), roles.INTAKE_COORDINATOR)
     with transaction.atomic():  # inside a transaction: written chunk after chunk, on this session
@@ -66,6 +77,8 @@ def test_a_bulk_import_written_behind_stores_what_one_written_in_sequence_stores
     assert report.counts_dict() == expected.counts_dict()
     assert _held_by(behind.organization) == _held_by(in_sequence.organization)
     assert _writers_alive() == []  # the thread and its session ended with the import
+    assert submitted.switch_intervals and set(submitted.switch_intervals) == {importer.WRITER_SWITCH_INTERVAL}
+    assert sys.getswitchinterval() == before  # the shorter hand-over lasted only as long as the writer
 
     again = fhir_import_files(actor=behind, paths=[str(BULK)], chunk_size=200)
     assert again.changed == 0 and again.rejected_total == 0
@@ -104,6 +117,7 @@ def test_an_import_failing_midway_keeps_the_chunks_written_and_a_rerun_completes
     with pytest.raises(RuntimeError, match="disk on fire"):
         fhir_import_files(actor=actor, paths=[path], chunk_size=3)
     assert _writers_alive() == []
+    assert sys.getswitchinterval() == 0.005  # Python's default, put back although the import failed
     run = ImportRun.objects.filter(organization=actor.organization).latest("pk")
     assert "disk on fire" in run.error
     # The first two chunks were committed, each whole with its provenance; nothing of the third.

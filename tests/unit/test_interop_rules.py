@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 
 from casebridge.clinical import admissions
 from casebridge.clinical.coding import code_matches, codings_of, encounter_class_of, encounter_class_of_v2, primary
+from casebridge.interop.fhir import importer
 from casebridge.interop.fhir.references import collect_references, collect_references_in_text, split_reference
 from casebridge.interop.fhir.sources import json_error, sniff_binary, type_from_name
 from casebridge.interop.fhir.values import state_code, zip_code
@@ -111,3 +113,18 @@ def test_us_addresses_normalize_states_and_zip_codes():
     assert state_code("Massachusetts") == "MA" and state_code("ks") == "KS" and state_code("Bavaria") == ""
     assert zip_code("670358120") == "67035-8120" and zip_code("01581") == "01581" and zip_code("SW1A") == ""
     assert zip_code("٠١٥٨١") == ""  # Arabic-Indic digits are digits to \\d, not to a ZIP code
+
+
+def test_overlapping_writers_keep_the_short_switch_interval_until_the_last_one_ends():
+    """Two imports may write behind at once (two uploads) and end in either order."""
+    before = sys.getswitchinterval()
+    try:
+        importer._quick_hand_overs(True)
+        importer._quick_hand_overs(True)
+        assert sys.getswitchinterval() == importer.WRITER_SWITCH_INTERVAL
+        importer._quick_hand_overs(False)  # the first import ends; the second still writes
+        assert sys.getswitchinterval() == importer.WRITER_SWITCH_INTERVAL
+        importer._quick_hand_overs(False)
+        assert sys.getswitchinterval() == before
+    finally:
+        sys.setswitchinterval(before)

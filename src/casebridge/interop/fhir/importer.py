@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import sys
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -55,6 +56,8 @@ from casebridge.patients.models import IdentifierKind, PatientIdentifier
 
 BUNDLE_TYPES = ("transaction", "batch", "collection", "searchset")
 WRITE_BATCH = 500
+#: Seconds between GIL hand-overs while a chunk is written behind (see _WriteBehind).
+WRITER_SWITCH_INTERVAL = 0.0005
 
 
 @dataclass(slots=True)
@@ -150,6 +153,13 @@ class _WriteBehind:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fhir-write")
         self._pending: Future[None] | None = None
         self._pool.submit(_relax_commits).result()
+        # The writer thread blocks on the database many times per chunk, and each time it wants the GIL
+        # back it waits for the validating thread to give it up: Python's default switch interval, 5 ms,
+        # left PostgreSQL idle for much of each write. At 0.5 ms a synthea-10-bulk import's writes took
+        # 0.73 s instead of 1.06 s and the import ran about 30% faster (bench_fhir_import, PostgreSQL);
+        # 0.2 ms was slower again, the switches costing more than they saved. The setting is
+        # process-wide, so it lasts only while a writer runs (see _quick_hand_overs).
+        _quick_hand_overs(True)
 
     @property
     def busy(self) -> bool:
@@ -173,9 +183,33 @@ class _WriteBehind:
 
     def close(self) -> None:
         """Drain, then end the thread and its session."""
-        self.drain()
-        self._pool.submit(connections.close_all).result()  # the writer thread's own session
-        self._pool.shutdown()
+        try:
+            self.drain()
+            self._pool.submit(connections.close_all).result()  # the writer thread's own session
+            self._pool.shutdown()
+        finally:
+            _quick_hand_overs(False)
+
+
+_hand_overs_lock = threading.Lock()
+_writers_running = 0
+_switch_interval_before = 0.0
+
+
+def _quick_hand_overs(start: bool) -> None:
+    """Lower the GIL switch interval when the first writer starts and put the previous value back when
+    the last one ends: imports may overlap (two uploads), and ending in any order must restore it."""
+    global _writers_running, _switch_interval_before
+    with _hand_overs_lock:
+        if start:
+            if _writers_running == 0:
+                _switch_interval_before = sys.getswitchinterval()
+                sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
+            _writers_running += 1
+        else:
+            _writers_running -= 1
+            if _writers_running == 0:
+                sys.setswitchinterval(_switch_interval_before)
 
 
 @contextmanager
