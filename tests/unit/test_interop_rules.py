@@ -119,12 +119,12 @@ def test_overlapping_writers_keep_the_short_switch_interval_until_the_last_one_e
     """Two imports may write behind at once (two uploads) and end in either order."""
     before = sys.getswitchinterval()
     try:
-        importer._quick_hand_overs(True)
-        importer._quick_hand_overs(True)
+        importer._writer_started()
+        importer._writer_started()
         assert sys.getswitchinterval() == importer.WRITER_SWITCH_INTERVAL
-        importer._quick_hand_overs(False)  # the first import ends; the second still writes
+        importer._writer_ended()  # the first import ends; the second still writes
         assert sys.getswitchinterval() == importer.WRITER_SWITCH_INTERVAL
-        importer._quick_hand_overs(False)
+        importer._writer_ended()
         assert sys.getswitchinterval() == before
     finally:
         sys.setswitchinterval(before)

@@ -25,7 +25,7 @@ from casebridge.api.problems import (
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import DomainError
-from casebridge.kernel.nesting import AUTHORED_DOCUMENT_DEPTH, nested_deeper_than, too_deep
+from casebridge.kernel.nesting import TooDeep, parse_within
 
 DOCUMENTED_ERRORS = {
     "400": "Malformed request",
@@ -85,16 +85,14 @@ class JsonObjectParser(Parser):
     no fields, so a PATCH with such a body succeeded as an empty change; now it is a 400."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
-        # Ninja's handler names the reason of a ValueError only, so the stack running out on deep
-        # nesting (json.loads, then the NUL walk and pydantic, recurse per level) becomes one.
+        # Ninja's handler names the reason of a ValueError only (TooDeep is one): deep nesting ran
+        # json.loads, and after it the NUL walk and pydantic, out of stack.
         try:
-            data = super().parse_body(request)
-        except RecursionError as exc:
-            raise ValueError(f"the request body {too_deep(AUTHORED_DOCUMENT_DEPTH)}") from exc
+            data = parse_within(super().parse_body, request)
+        except TooDeep as exc:
+            raise ValueError(f"the request body {exc}") from exc
         if not isinstance(data, dict):
             raise ValueError("the request body must be a JSON object")
-        if nested_deeper_than(data, AUTHORED_DOCUMENT_DEPTH):
-            raise ValueError(f"the request body {too_deep(AUTHORED_DOCUMENT_DEPTH)}")
         _refuse_nul(data, "body")
         return data
 

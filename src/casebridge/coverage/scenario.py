@@ -65,7 +65,7 @@ from casebridge.coverage.negotiation import (
     provider_margin_walkaway,
     stated_walkaway,
 )
-from casebridge.kernel.nesting import AUTHORED_DOCUMENT_DEPTH, nested_deeper_than, too_deep
+from casebridge.kernel.nesting import TooDeep, parse_within
 
 
 @dataclass(frozen=True)
@@ -238,13 +238,10 @@ def read_document(path: str | Path) -> object:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise UnreadableDocument(f"it is not UTF-8 text (invalid byte at offset {exc.start})") from exc
-    try:
-        document = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
-    except RecursionError as exc:  # both parsers recurse per level and give up a few hundred levels down
-        raise UnreadableDocument(f"it {too_deep(AUTHORED_DOCUMENT_DEPTH)}") from exc
-    if nested_deeper_than(document, AUTHORED_DOCUMENT_DEPTH):  # before the scenario reader walks it
-        raise UnreadableDocument(f"it {too_deep(AUTHORED_DOCUMENT_DEPTH)}")
-    return document
+    try:  # checked before the scenario reader walks it
+        return parse_within(json.loads if file.suffix.lower() == ".json" else yaml.safe_load, text)
+    except TooDeep as exc:
+        raise UnreadableDocument(f"it {exc}") from exc
 
 
 def solve(scenario: Scenario) -> Report:

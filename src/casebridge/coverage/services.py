@@ -79,7 +79,7 @@ from casebridge.coverage.selectors import (
 from casebridge.kernel import clock
 from casebridge.kernel.actor import Actor
 from casebridge.kernel.errors import IllegalTransition, NotFound, PermissionDenied, StaleVersion, ValidationFailed
-from casebridge.kernel.nesting import AUTHORED_DOCUMENT_DEPTH, nested_deeper_than, too_deep
+from casebridge.kernel.nesting import TooDeep, parse_within
 from casebridge.kernel.validation import validate_model
 from casebridge.kernel.versioning import lock_at_version
 
@@ -105,14 +105,11 @@ def parse_benefits_text(text: str) -> object:
     if not text.strip():
         raise ValidationFailed.on("document", "is empty")
     try:
-        document = yaml.safe_load(text)
+        return parse_within(yaml.safe_load, text)  # checked before the loader walks it
     except yaml.YAMLError as exc:
         raise ValidationFailed.on("document", f"is not valid YAML or JSON ({exc.__class__.__name__})") from exc
-    except RecursionError as exc:  # the YAML composer recurses per level and gives up a few hundred down
-        raise ValidationFailed.on("document", too_deep(AUTHORED_DOCUMENT_DEPTH)) from exc
-    if nested_deeper_than(document, AUTHORED_DOCUMENT_DEPTH):  # before the loader walks it
-        raise ValidationFailed.on("document", too_deep(AUTHORED_DOCUMENT_DEPTH))
-    return document
+    except TooDeep as exc:
+        raise ValidationFailed.on("document", str(exc)) from exc
 
 
 def _write_terms(plan: BenefitPlan, category: str, terms: b.BenefitTerms) -> None:

@@ -9,7 +9,11 @@ anything else recurses into it.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+S = TypeVar("S")
+T = TypeVar("T")
 
 #: How deep a document people write by hand may nest: a criteria set, a benefits document, a
 #: negotiation scenario, an API request body. The deepest of the starter criteria, the demo
@@ -48,3 +52,22 @@ def text_nests_within(text: str, limit: int) -> bool:
 def too_deep(limit: int) -> str:
     """The reason given for a document nested past ``limit`` levels, or too deep to parse at all."""
     return f"nests lists and objects more than {limit} levels deep"
+
+
+class TooDeep(ValueError):
+    """A document nested past its limit, or too deeply for its parser; the message is ``too_deep``."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(too_deep(limit))
+
+
+def parse_within(parse: Callable[[S], T], source: S, limit: int = AUTHORED_DOCUMENT_DEPTH) -> T:
+    """``parse(source)``, refused with ``TooDeep`` when the parser runs out of stack on its nesting or
+    what it returns nests past ``limit``; the parser's own errors pass through."""
+    try:
+        document = parse(source)
+    except RecursionError as exc:  # YAML and JSON parsers recurse per level, giving up a few hundred down
+        raise TooDeep(limit) from exc
+    if nested_deeper_than(document, limit):
+        raise TooDeep(limit)
+    return document

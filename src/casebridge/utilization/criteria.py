@@ -32,7 +32,7 @@ from fhirpathpy.models import models as fhirpath_models
 from fhirpathpy.parser.generated.FHIRPathLexer import FHIRPathLexer
 from fhirpathpy.parser.generated.FHIRPathParser import FHIRPathParser
 
-from casebridge.kernel.nesting import AUTHORED_DOCUMENT_DEPTH, nested_deeper_than, too_deep
+from casebridge.kernel.nesting import AUTHORED_DOCUMENT_DEPTH, TooDeep, nested_deeper_than, parse_within, too_deep
 
 MAX_EVIDENCE = 5
 FHIR_MODEL = fhirpath_models["r4"]
@@ -128,11 +128,11 @@ def load_text(text: str, fmt: str) -> Any:
     if fmt not in ("yaml", "json"):
         raise CriteriaFormatError("format", "must be yaml or json")
     try:
-        return yaml.safe_load(text) if fmt == "yaml" else json.loads(text)
+        return parse_within(yaml.safe_load if fmt == "yaml" else json.loads, text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise CriteriaFormatError("definition", f"is not valid {fmt.upper()}: {str(exc).splitlines()[0]}") from exc
-    except RecursionError as exc:  # both parsers recurse per level and give up a few hundred levels down
-        raise CriteriaFormatError("definition", too_deep(AUTHORED_DOCUMENT_DEPTH)) from exc
+    except TooDeep as exc:
+        raise CriteriaFormatError("definition", str(exc)) from exc
 
 
 @lru_cache(maxsize=2048)

@@ -158,8 +158,8 @@ class _WriteBehind:
         # left PostgreSQL idle for much of each write. At 0.5 ms a synthea-10-bulk import's writes took
         # 0.73 s instead of 1.06 s and the import ran about 30% faster (bench_fhir_import, PostgreSQL);
         # 0.2 ms was slower again, the switches costing more than they saved. The setting is
-        # process-wide, so it lasts only while a writer runs (see _quick_hand_overs).
-        _quick_hand_overs(True)
+        # process-wide, so it lasts only while a writer runs (see _writer_ended).
+        _writer_started()
 
     @property
     def busy(self) -> bool:
@@ -188,7 +188,7 @@ class _WriteBehind:
             self._pool.submit(connections.close_all).result()  # the writer thread's own session
             self._pool.shutdown()
         finally:
-            _quick_hand_overs(False)
+            _writer_ended()
 
 
 _hand_overs_lock = threading.Lock()
@@ -196,20 +196,24 @@ _writers_running = 0
 _switch_interval_before = 0.0
 
 
-def _quick_hand_overs(start: bool) -> None:
-    """Lower the GIL switch interval when the first writer starts and put the previous value back when
-    the last one ends: imports may overlap (two uploads), and ending in any order must restore it."""
+def _writer_started() -> None:
+    """The first writer running lowers the GIL switch interval; see _writer_ended."""
     global _writers_running, _switch_interval_before
     with _hand_overs_lock:
-        if start:
-            if _writers_running == 0:
-                _switch_interval_before = sys.getswitchinterval()
-                sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
-            _writers_running += 1
-        else:
-            _writers_running -= 1
-            if _writers_running == 0:
-                sys.setswitchinterval(_switch_interval_before)
+        if _writers_running == 0:
+            _switch_interval_before = sys.getswitchinterval()
+            sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
+        _writers_running += 1
+
+
+def _writer_ended() -> None:
+    """The last writer to end puts the previous switch interval back: imports may overlap (two
+    uploads), and they may end in any order."""
+    global _writers_running
+    with _hand_overs_lock:
+        _writers_running -= 1
+        if _writers_running == 0:
+            sys.setswitchinterval(_switch_interval_before)
 
 
 @contextmanager
