@@ -11,6 +11,11 @@ reported as skipped by the import but not counted, and are not parsed in the par
 Each figure is the best of --repeat runs (the machine is shared; best-of is the least noisy);
 medians are printed too.
 
+The import runs as configured (``FHIR_VALIDATION_PROCESSES``: one validation worker process beside
+the importer where there are two cores or more), with the worker already started, as a server has it
+after its first bulk import. Parse-only runs on one core; so that the comparison is plain, each round
+also imports with validation in the importer's own process (0 workers) and prints that figure too.
+
     python benchmarks/bench_fhir_import.py                 # both databases
     python benchmarks/bench_fhir_import.py --db sqlite
     python benchmarks/bench_fhir_import.py --db postgres --pg-url postgres://postgres@127.0.0.1:5432/cb_bench_import
@@ -40,11 +45,13 @@ def child(args: argparse.Namespace) -> None:
     django.setup()
     import datetime as dt
 
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection, transaction
     from fhir.resources.R4B import get_fhir_model_class
 
     from casebridge.accounts.services import organization_create
+    from casebridge.interop.fhir import validation
     from casebridge.interop.fhir.mappers import SPECS
     from casebridge.interop.services import fhir_import_files, integration_actor
     from casebridge.kernel.rows import bulk_insert_rows as insert_rows
@@ -54,6 +61,12 @@ def child(args: argparse.Namespace) -> None:
     files = sorted(p for p in BULK.glob("*.ndjson") if p.name.split(".")[0] in SPECS)
     for rtype in SPECS:  # import the model modules once, as a running server has them
         get_fhir_model_class(rtype)
+    # The validation worker running, as a server has it after its first bulk import (it starts in the
+    # background on the first full chunk; the first import in a process validates in-process until it
+    # is up, about a second later).
+    processes = settings.FHIR_VALIDATION_PROCESSES
+    pool = validation.shared_pool(processes, SPECS)
+    worker_ready = pool.wait_ready(timeout=120) if pool is not None else False
 
     def parse_only() -> tuple[int, float]:
         n = 0
@@ -113,13 +126,17 @@ def child(args: argparse.Namespace) -> None:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
 
-    parse_runs, fresh_runs, big_runs = [], [], []
+    parse_runs, fresh_runs, in_process_runs, big_runs = [], [], [], []
     count = 0
     for _ in range(args.repeat):
         count, seconds = parse_only()
         parse_runs.append(count / seconds)
         n, seconds, _ = import_into(new_org("Fresh"))
         fresh_runs.append(n / seconds)
+        settings.FHIR_VALIDATION_PROCESSES = 0  # the same import validating in its own process
+        n, seconds, _ = import_into(new_org("In-process"))
+        in_process_runs.append(n / seconds)
+        settings.FHIR_VALIDATION_PROCESSES = processes
         big = new_org("Big")
         add_patients(big, args.patients)
         n, seconds, _ = import_into(big)
@@ -133,6 +150,8 @@ def child(args: argparse.Namespace) -> None:
         "resources": count,
         "parse": parse_runs,
         "fresh": fresh_runs,
+        "in_process": in_process_runs,
+        "workers": processes if worker_ready else 0,
         "big": big_runs,
         "unchanged": unchanged_rate,
         "patients_in_db": total_patients,
@@ -161,6 +180,15 @@ def show(result: dict) -> None:  # type: ignore[type-arg]
         f"target >= 50%  {'OK' if ratio >= 0.5 else 'MISSED'}"
     )
     print(f"  end-to-end / parse-only (median of pairs)     {paired:8.0%}        (each pair run back to back)")
+    workers = result["workers"]
+    print(f"  (validation worker processes beside the importer: {workers}; FHIR_VALIDATION_PROCESSES)")
+    alone = max(result["in_process"])
+    alone_paired = statistics.median(a / p for a, p in zip(result["in_process"], result["parse"], strict=True))
+    print(
+        f"  end-to-end, validating in-process (0 workers) {alone:8.0f} res/s   "
+        f"(median {statistics.median(result['in_process']):.0f}), {alone / best['parse']:.0%} of parse-only, "
+        f"{alone_paired:.0%} median of pairs"
+    )
     print(f"  end-to-end, org already holding 100k patients {best['big']:8.0f} res/s   (median {median['big']:.0f})")
     change = best["big"] / best["fresh"] - 1
     paired_big = statistics.median(b / f for b, f in zip(result["big"], result["fresh"], strict=True)) - 1

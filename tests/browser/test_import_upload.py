@@ -28,9 +28,9 @@ def test_an_upload_shows_its_progress_then_its_report(page, hospital, monkeypatc
     monkeypatch.setattr(services, "PROGRESS_SECONDS", 0.0)
     real_chunk = FhirImporter._process_chunk
 
-    def slow_chunk(self, chunk, writer):  # type: ignore[no-untyped-def]
+    def slow_chunk(self, chunk, writer, *sent):  # type: ignore[no-untyped-def]
         time.sleep(0.6)  # long enough to be seen running, as a large file is
-        real_chunk(self, chunk, writer)
+        real_chunk(self, chunk, writer, *sent)
 
     monkeypatch.setattr(FhirImporter, "_process_chunk", slow_chunk)
     page.goto("/login/")

@@ -107,11 +107,11 @@ def test_an_import_failing_midway_keeps_the_chunks_written_and_a_rerun_completes
     original = importer.FhirImporter._process_chunk
     calls = [0]
 
-    def fail_third(self, chunk, writer):
+    def fail_third(self, chunk, writer, *sent):
         calls[0] += 1
         if calls[0] == 3:  # while chunk 2 is (or was just) written behind
             raise RuntimeError("disk on fire")
-        return original(self, chunk, writer)
+        return original(self, chunk, writer, *sent)
 
     monkeypatch.setattr(importer.FhirImporter, "_process_chunk", fail_third)
     with pytest.raises(RuntimeError, match="disk on fire"):

@@ -210,6 +210,17 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 # inline (a thread cannot see a test's uncommitted rows), except those that exercise the thread.
 FHIR_UPLOAD_IN_BACKGROUND = ENVIRONMENT != "test"
 
+# Worker processes that validate a bulk import's next chunk while the importer writes the one before
+# (interop/fhir/validation.py): one where there is a core to spare, none on a single core. 0 turns
+# them off; imports then validate in their own process, with the same results. Tests turn it on
+# where they exercise it, so that elsewhere which process validated never hangs on when a worker
+# happened to be ready.
+FHIR_VALIDATION_PROCESSES = int(
+    os.environ.get(
+        "CASEBRIDGE_FHIR_VALIDATION_PROCESSES", "1" if (os.cpu_count() or 1) > 1 and ENVIRONMENT != "test" else "0"
+    )
+)
+
 TASKS = {
     "default": {
         "BACKEND": (

@@ -23,20 +23,20 @@ import json
 import sys
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from fhir.resources.R4B import get_fhir_model_class
-from pydantic import ValidationError as PydanticValidationError
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from casebridge.audit.recorder import audit_record_many
-from casebridge.interop.fhir import sources
+from casebridge.interop.fhir import sources, validation
 from casebridge.interop.fhir.mappers import SPECS, TYPE_ORDER, Mapped, Rejected, TypeSpec
 from casebridge.interop.fhir.references import (
     DIRECTORY_TYPES,
@@ -56,6 +56,8 @@ from casebridge.patients.models import IdentifierKind, PatientIdentifier
 
 BUNDLE_TYPES = ("transaction", "batch", "collection", "searchset")
 WRITE_BATCH = 500
+#: Resources per part sent to the validation worker (about 15 ms of its work each).
+AHEAD_PART = 100
 #: Seconds between GIL hand-overs while a chunk is written behind (see _WriteBehind).
 WRITER_SWITCH_INTERVAL = 0.0005
 
@@ -85,19 +87,60 @@ class _Pending:
     target_id: int | None = None  # existing record to update
 
 
+class _SentAhead(Mapping[int, "str | None"]):
+    """A chunk's resources sent to the validation worker, in parts: their verdicts (None: valid) by
+    ``id(item)``, collected when the first one is asked for. A chunk whose resources all turn out
+    unchanged asks for none, and what the worker has not started is cancelled."""
+
+    def __init__(
+        self,
+        pool: validation.ValidationPool,
+        parts: list[tuple[list[Item], Future[list[str | None]]]],
+        validate: Callable[[Item], str | None],
+    ) -> None:
+        self.pool = pool
+        self.parts = parts
+        self.validate = validate
+        self._known: dict[int, str | None] | None = None
+
+    @property
+    def known(self) -> dict[int, str | None]:
+        """A part the worker has not started yet is taken back, the last one first, and validated
+        here (the same function), one at a time: the worker goes on from the front of the chunk while
+        this process works from the back, so the importer never waits for a whole chunk. A part the
+        worker failed is left out; its items are validated in-process when they are met."""
+        if self._known is not None:
+            return self._known
+        known: dict[int, str | None] = {}
+        waiting = list(self.parts)
+        while waiting and waiting[-1][1].cancel():
+            for item in waiting.pop()[0]:
+                known[id(item)] = self.validate(item)
+        for items, future in waiting:
+            results = self.pool.results(future)
+            if results is not None:
+                known.update(zip(map(id, items), results, strict=True))
+        self._known = known
+        return known
+
+    def __getitem__(self, key: int) -> str | None:
+        return self.known[key]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.known)
+
+    def __len__(self) -> int:
+        return len(self.known)
+
+    def cancel(self) -> None:
+        for _, future in self.parts:
+            future.cancel()
+
+
 class TransactionFailed(Exception):
     def __init__(self, items: list[Item]) -> None:
         super().__init__("transaction rolled back")
         self.items = items
-
-
-def validation_message(rtype: str, exc: PydanticValidationError) -> str:
-    parts = []
-    for error in exc.errors()[:3]:
-        loc = ".".join(str(p) for p in error.get("loc", ()) if p != "__root__")
-        parts.append(f"{rtype}.{loc}: {error.get('msg')}" if loc else f"{rtype}: {error.get('msg')}")
-    more = exc.error_count() - len(parts)
-    return "does not validate as FHIR R4: " + "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
 _frozen_lock = threading.Lock()
@@ -273,6 +316,9 @@ class FhirImporter:
         self.encounters_touched: list[int] = []
         self.now = clock.now()
         self._writer: _WriteBehind | None = None  # started by the first NDJSON file; see flush() and close()
+        # Whether the last chunk processed had resources to validate: while a re-import meets only
+        # unchanged ones, chunks are not sent to the validation worker for nothing.
+        self.validated_last_chunk = True
 
     # --- preparation ---------------------------------------------------------------------------
 
@@ -391,6 +437,33 @@ class FhirImporter:
             writer.close()
 
     def _read_ndjson(self, path: Path, name: str, expect: str | None, writer: _WriteBehind | None) -> None:
+        # With a validation worker (see validation.py), each chunk read is sent to be validated and
+        # processed only once the next one has been read and sent: while the importer maps and writes
+        # a chunk, the worker validates the next. Without one, each chunk is processed as it is read.
+        waiting: tuple[list[Item], _SentAhead] | None = None
+        try:
+            for chunk in self._ndjson_chunks(path, name, expect):
+                # The first file that fills a chunk is a bulk import's: worth starting the worker for (once,
+                # in the background); once it runs, every chunk uses it.
+                pool = self._validation_pool(start=len(chunk) >= self.chunk_size)
+                sent = self._send_ahead(pool, chunk) if pool is not None and self.validated_last_chunk else None
+                if waiting is not None:
+                    before, waiting = waiting, None
+                    self._process_chunk(before[0], writer, before[1])
+                if sent is None:
+                    self._process_chunk(chunk, writer)
+                else:
+                    waiting = (chunk, sent)
+            if waiting is not None:
+                last, waiting = waiting, None
+                self._process_chunk(last[0], writer, last[1])
+        finally:
+            if waiting is not None:  # interrupted: the worker need not finish what nobody will read
+                waiting[1].cancel()
+
+    def _ndjson_chunks(self, path: Path, name: str, expect: str | None) -> Iterator[list[Item]]:
+        """The file's importable resources, read and checked (``prepare``), ``chunk_size`` at a time;
+        lines that cannot be read are rejected on the way."""
         chunk: list[Item] = []
         for number, line in sources.ndjson_lines(path):
             where = f"line {number}"
@@ -414,21 +487,45 @@ class FhirImporter:
                 continue
             chunk.append(item)
             if len(chunk) >= self.chunk_size:
-                self._process_chunk(chunk, writer)
+                yield chunk
                 chunk = []
         if chunk:
-            self._process_chunk(chunk, writer)
+            yield chunk
 
-    def _process_chunk(self, chunk: list[Item], writer: _WriteBehind | None) -> None:
-        verdicts = None
-        if writer is not None and writer.busy:
+    def _validation_pool(self, *, start: bool) -> validation.ValidationPool | None:
+        return validation.shared_pool(settings.FHIR_VALIDATION_PROCESSES, SPECS, start=start)
+
+    def _send_ahead(self, pool: validation.ValidationPool, chunk: list[Item]) -> _SentAhead | None:
+        """Send the chunk's resources to the worker to be validated; None when it is not ready (still
+        starting, or gone). Before anyone knows which of them are unchanged: that takes the chunk
+        written behind to commit first (see ``_process_unique``), and a re-import, which needs no
+        verdict, cancels the parts the worker has not started."""
+        if not pool.ready:
+            return None
+        # Small parts: the worker starts on the first while later ones queue, and the importer can take
+        # back the ones not started when it needs the chunk (see _SentAhead.known).
+        parts: list[tuple[list[Item], Future[list[str | None]]]] = []
+        for start in range(0, len(chunk), AHEAD_PART):
+            part = chunk[start : start + AHEAD_PART]
+            future = pool.submit([(i.rtype, i.text) for i in part])
+            if future is None:  # the pool failed meanwhile: what was not sent is validated in-process
+                break
+            parts.append((part, future))
+        return _SentAhead(pool, parts, self._validation_error) if parts else None
+
+    def _process_chunk(self, chunk: list[Item], writer: _WriteBehind | None, sent: _SentAhead | None = None) -> None:
+        verdicts: Mapping[int, str | None] | None = sent
+        if verdicts is None and writer is not None and writer.busy:
             # The previous chunk is being written: validate this one meanwhile, before knowing which of
             # its resources are unchanged (a re-import writes nothing, so it never gets here).
             verdicts = {id(item): self._validation_error(item) for item in chunk}
         if writer is not None:
             writer.wait()
             self.resolver.settle()  # every chunk before this one is committed: nothing to roll back
+        self.validated_last_chunk = False
         self.process(chunk, verdicts=verdicts, writer=writer)
+        if sent is not None:
+            sent.cancel()  # the parts of resources found unchanged, if the worker has not started them
 
     # --- Bundles -------------------------------------------------------------------------------
 
@@ -544,7 +641,7 @@ class FhirImporter:
         items: list[Item],
         *,
         strict: bool = False,
-        verdicts: dict[int, str | None] | None = None,
+        verdicts: Mapping[int, str | None] | None = None,
         writer: _WriteBehind | None = None,
     ) -> None:
         """Import items of one type. ``strict`` (transaction bundles): a write error propagates.
@@ -565,25 +662,14 @@ class FhirImporter:
 
     def _validation_error(self, item: Item) -> str | None:
         """Why ``item`` does not validate with fhir.resources, or None."""
-        try:
-            get_fhir_model_class(item.rtype).model_validate(item.resource)
-        except PydanticValidationError as exc:
-            return validation_message(item.rtype, exc)
-        except (ValueError, TypeError) as exc:
-            return f"does not validate as FHIR R4: {exc}"
-        except KeyError as exc:  # fhir.resources looks up a nested resource's model by its resourceType
-            # The key it failed on reads "R4.<resourceType>Type".
-            name = str(exc.args[0] if exc.args else "").removeprefix("R4B.").removeprefix("R4.").removesuffix("Type")
-            shown = name if len(name) <= 64 else name[:64] + "…"
-            return f"does not validate as FHIR R4: a nested resource has an unknown resourceType {shown!r}"
-        return None
+        return validation.validation_error(item.rtype, item.resource)  # type: ignore[arg-type]
 
     def _process_unique(
         self,
         spec: TypeSpec,
         items: list[Item],
         strict: bool,
-        verdicts: dict[int, str | None] | None = None,
+        verdicts: Mapping[int, str | None] | None = None,
         writer: _WriteBehind | None = None,
     ) -> None:
         rtype = spec.resource_type
@@ -607,6 +693,7 @@ class FhirImporter:
                 self.resolver.remember(rtype, item.source_id, found[1])
                 self.report.add(rtype, "unchanged")
                 continue
+            self.validated_last_chunk = True
             if verdicts is not None and id(item) in verdicts:
                 problem = verdicts[id(item)]
             else:
