@@ -155,3 +155,45 @@ def test_validated_ahead_and_written_behind_together_store_what_an_import_in_seq
         assert model.objects.filter(organization=overlapped.organization).count() == (
             model.objects.filter(organization=in_sequence.organization).count()
         ), model.__name__
+
+
+@pytest.mark.django_db
+def test_an_import_failing_midway_leaves_the_worker_nothing_to_do_and_a_rerun_completes_it(
+    make_org, make_actor, tmp_path, pool, monkeypatch
+):
+    path = _patients_file(tmp_path, 2000, {})
+    actor = make_actor(make_org("Fails Midway"), roles.INTAKE_COORDINATOR)
+    original_send, original_process = importer.FhirImporter._send_ahead, importer.FhirImporter._process_chunk
+    sent: list[importer._SentAhead] = []
+    calls = [0]
+
+    def recording_send(self, pool, chunk):
+        result = original_send(self, pool, chunk)
+        if result is not None:
+            sent.append(result)
+        return result
+
+    def fail_third(self, chunk, writer, *ahead):
+        calls[0] += 1
+        if calls[0] == 2:  # chunk 3, five parts, has just been sent: the worker has at most two of them
+            raise RuntimeError("disk on fire")
+        return original_process(self, chunk, writer, *ahead)
+
+    monkeypatch.setattr(importer.FhirImporter, "_send_ahead", recording_send)
+    monkeypatch.setattr(importer.FhirImporter, "_process_chunk", fail_third)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        fhir_import_files(actor=actor, paths=[path], chunk_size=500)
+    assert len(sent) == 3  # chunks 1 to 3 had gone to the worker
+    futures = [future for ahead in sent for _, future in ahead.parts]
+    deadline = time.monotonic() + 30
+    while not all(f.done() for f in futures) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(f.done() for f in futures)  # nothing left queued for the worker
+    assert sum(f.cancelled() for _, f in sent[2].parts) >= 3  # what nobody would read was not validated
+    assert Patient.objects.filter(organization=actor.organization).count() == 500  # chunk 1
+
+    monkeypatch.setattr(importer.FhirImporter, "_process_chunk", original_process)
+    rerun = fhir_import_files(actor=actor, paths=[path], chunk_size=500)
+    assert rerun.rejected_total == 0
+    assert rerun.counts_dict()["Patient"] == {**rerun.counts_dict()["Patient"], "unchanged": 500, "created": 1500}
+    assert Patient.objects.filter(organization=actor.organization).count() == 2000

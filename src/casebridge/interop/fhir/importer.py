@@ -441,6 +441,7 @@ class FhirImporter:
         # processed only once the next one has been read and sent: while the importer maps and writes
         # a chunk, the worker validates the next. Without one, each chunk is processed as it is read.
         waiting: tuple[list[Item], _SentAhead] | None = None
+        sent: _SentAhead | None = None
         try:
             for chunk in self._ndjson_chunks(path, name, expect):
                 # The first file that fills a chunk is a bulk import's: worth starting the worker for (once,
@@ -448,18 +449,19 @@ class FhirImporter:
                 pool = self._validation_pool(start=len(chunk) >= self.chunk_size)
                 sent = self._send_ahead(pool, chunk) if pool is not None and self.validated_last_chunk else None
                 if waiting is not None:
-                    before, waiting = waiting, None
-                    self._process_chunk(before[0], writer, before[1])
+                    self._process_chunk(waiting[0], writer, waiting[1])
+                    waiting = None
                 if sent is None:
                     self._process_chunk(chunk, writer)
                 else:
-                    waiting = (chunk, sent)
+                    waiting, sent = (chunk, sent), None
             if waiting is not None:
-                last, waiting = waiting, None
-                self._process_chunk(last[0], writer, last[1])
+                self._process_chunk(waiting[0], writer, waiting[1])
         finally:
-            if waiting is not None:  # interrupted: the worker need not finish what nobody will read
-                waiting[1].cancel()
+            # Interrupted (or done): the worker need not finish what nobody will read.
+            for unread in (waiting[1] if waiting is not None else None, sent):
+                if unread is not None:
+                    unread.cancel()
 
     def _ndjson_chunks(self, path: Path, name: str, expect: str | None) -> Iterator[list[Item]]:
         """The file's importable resources, read and checked (``prepare``), ``chunk_size`` at a time;
