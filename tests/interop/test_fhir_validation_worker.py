@@ -11,12 +11,11 @@ import time
 
 import pytest
 from fhir_data import BULK
+from import_support import records_held_by
 
 from casebridge.accounts import roles
-from casebridge.clinical.models import Condition, Encounter, MedicationRequest, Procedure
 from casebridge.interop.fhir import importer, validation
 from casebridge.interop.fhir.mappers import SPECS
-from casebridge.interop.models import SourceRecord
 from casebridge.interop.services import fhir_import_files
 from casebridge.patients.models import Patient
 
@@ -80,10 +79,7 @@ def test_a_bulk_import_validated_ahead_stores_what_one_validated_in_process_stor
     assert pool.batches - sent_before > 20  # most of the chunks went to the worker
     assert report.rejected_total == 0, report.as_text()
     assert report.counts_dict() == expected.counts_dict()
-    for model in (Patient, Encounter, Condition, Procedure, MedicationRequest, SourceRecord):
-        assert model.objects.filter(organization=ahead.organization).count() == (
-            model.objects.filter(organization=alone.organization).count()
-        ), model.__name__
+    assert records_held_by(ahead.organization) == records_held_by(alone.organization)
 
     # Run again: all unchanged, so after the first chunk nothing more goes to the worker.
     sent_before = pool.batches
@@ -151,10 +147,7 @@ def test_validated_ahead_and_written_behind_together_store_what_an_import_in_seq
     assert pool.batches - sent_before > 20
     assert report.rejected_total == 0, report.as_text()
     assert report.counts_dict() == expected.counts_dict()
-    for model in (Patient, Encounter, Condition, Procedure, MedicationRequest, SourceRecord):
-        assert model.objects.filter(organization=overlapped.organization).count() == (
-            model.objects.filter(organization=in_sequence.organization).count()
-        ), model.__name__
+    assert records_held_by(overlapped.organization) == records_held_by(in_sequence.organization)
 
 
 @pytest.mark.django_db

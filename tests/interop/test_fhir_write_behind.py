@@ -14,18 +14,15 @@ import threading
 import pytest
 from django.db import transaction
 from fhir_data import BULK
+from import_support import records_held_by
 
 from casebridge.accounts import roles
-from casebridge.audit.models import AuditEvent
-from casebridge.clinical.models import Condition, Encounter, MedicationRequest, Procedure
 from casebridge.interop.fhir import importer
 from casebridge.interop.models import ImportRun, SourceRecord
 from casebridge.interop.services import fhir_import_files
-from casebridge.patients.models import Patient, PatientIdentifier
+from casebridge.patients.models import Patient
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-MODELS = (Patient, PatientIdentifier, Encounter, Condition, Procedure, MedicationRequest, SourceRecord)
 
 
 class _Submitted(list):
@@ -55,15 +52,6 @@ def _writers_alive() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("fhir-write")]
 
 
-def _held_by(org) -> dict[str, int]:
-    held = {}
-    for model in MODELS:
-        scope = {"patient__organization": org} if model is PatientIdentifier else {"organization": org}
-        held[model.__name__] = model.objects.filter(**scope).count()
-    held["audit"] = AuditEvent.objects.filter(organization=org, action="fhir.import").count()
-    return held
-
-
 def test_a_bulk_import_written_behind_stores_what_one_written_in_sequence_stores(make_org, make_actor, submitted):
     before = sys.getswitchinterval()
     in_sequence = make_actor(make_org("Sequence Hospital"), roles.INTAKE_COORDINATOR)
@@ -75,14 +63,14 @@ def test_a_bulk_import_written_behind_stores_what_one_written_in_sequence_stores
     assert submitted[0] > 20  # most chunks went behind
     assert report.rejected_total == 0, report.as_text()
     assert report.counts_dict() == expected.counts_dict()
-    assert _held_by(behind.organization) == _held_by(in_sequence.organization)
+    assert records_held_by(behind.organization) == records_held_by(in_sequence.organization)
     assert _writers_alive() == []  # the thread and its session ended with the import
     assert submitted.switch_intervals and set(submitted.switch_intervals) == {importer.WRITER_SWITCH_INTERVAL}
     assert sys.getswitchinterval() == before  # the shorter hand-over lasted only as long as the writer
 
     again = fhir_import_files(actor=behind, paths=[str(BULK)], chunk_size=200)
     assert again.changed == 0 and again.rejected_total == 0
-    assert _held_by(behind.organization) == _held_by(in_sequence.organization)
+    assert records_held_by(behind.organization) == records_held_by(in_sequence.organization)
 
 
 def test_a_resource_sent_again_in_a_later_chunk_updates_the_one_record(make_org, make_actor, tmp_path, submitted):

@@ -134,10 +134,6 @@ class ValidationPool:
             log.warning("FHIR validation worker unavailable (%s); imports validate in-process", exc)
         self._broken = True
 
-    def shutdown(self) -> None:
-        self._broken = True
-        self._executor.shutdown(wait=True, cancel_futures=True)
-
 
 _shared_lock = threading.Lock()
 _shared: ValidationPool | None = None
@@ -151,10 +147,8 @@ def shared_pool(processes: int, resource_types: Iterable[str], *, start: bool = 
     if processes <= 0:
         return None
     with _shared_lock:
-        if _shared is not None and not start:
-            return _shared if _shared.processes == processes else None
         if not start:
-            return None
+            return _shared if _shared is not None and _shared.processes == processes else None
         if _shared is None or _shared._broken or _shared.processes != processes:
             if _shared is not None:
                 _shared._executor.shutdown(wait=False, cancel_futures=True)
